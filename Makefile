@@ -1,0 +1,145 @@
+# Switchyard build.  Everything goes out of tree into build/; `make -j2` is safe
+# and a second `make` with nothing changed does nothing (dependency files from -MMD).
+#
+#   make            kernel ELF + bootable hybrid BIOS/UEFI ISO
+#   make run        ./run-qemu.sh (boots to the kernel prompt)
+#   make test       host unit tests, KTAP boot matrix, screen and GDB tests
+#   make gdb        gdb attached to a ./run-qemu.sh --gdb session
+#   make BUG=name   re-introduce a historical bug (see docs/bugs.md); builds into build-bug-name/
+
+BUG      ?=
+O        ?= $(if $(BUG),build-bug-$(BUG),build)
+CC       := gcc
+LD       := ld
+OBJCOPY  := objcopy
+NM       := nm
+PYTHON   := python3
+
+# Quiet by default ("  CC  kernel/main.c"); `make V=1` shows full commands.
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-7s %s\n'
+endif
+
+# Kernel code is freestanding and must never touch SSE/AVX state behind the
+# FPU code's back: the only code allowed to use vector registers is fpu/
+# (built with its own flags once it exists).
+KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib \
+	-mcmodel=kernel -mno-red-zone -fno-omit-frame-pointer \
+	-mno-sse -mno-sse2 -mno-mmx -mno-3dnow -mno-avx -mgeneral-regs-only \
+	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fno-common -fno-strict-aliasing -fcf-protection=none \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
+	-I. -I$(O)/gen -MMD -MP
+ifneq ($(BUG),)
+KCFLAGS += -DBUG_$(shell echo $(BUG) | tr a-z- A-Z_)
+endif
+KASFLAGS := $(filter-out -std=gnu11 -Wmissing-prototypes,$(KCFLAGS)) -D__ASSEMBLY__
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments -T linker.ld
+
+KSRC := $(wildcard boot/*.S kernel/*.S kernel/*.c mm/*.c mm/*.S sched/*.c sched/*.S)
+KOBJ := $(patsubst %,$(O)/%.o,$(basename $(KSRC)))
+KOBJ += $(O)/gen/font.o
+
+all: $(O)/switchyard.iso
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(quiet) CC $<
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(O)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(quiet) AS $<
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
+
+# The console font: Debian's 8x16 VGA PSF font (console-setup-linux), turned
+# into a C array at build time so the kernel needs no file system to draw text.
+FONT_PSF ?= /usr/share/consolefonts/Lat15-VGA16.psf.gz
+$(O)/gen/font.c: scripts/psf2c.py
+	@mkdir -p $(dir $@)
+	$(quiet) FONT $@
+	$(Q)$(PYTHON) scripts/psf2c.py $(FONT_PSF) $@
+$(O)/gen/%.o: $(O)/gen/%.c
+	$(quiet) CC $<
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+$(O)/gen/%.o: $(O)/gen/%.S
+	$(quiet) AS $<
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
+
+# Two-pass link for the symbolized backtrace.  Pass 1 links with an empty
+# symbol table; its text symbols go into ksyms.S; pass 2 links that in.  The
+# table sits after .text, so adding it cannot move a text symbol; the final
+# cmp proves it (a mismatch would mean backtraces name the wrong function).
+$(O)/gen/ksyms-empty.S: scripts/gen-ksyms.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh scripts/gen-ksyms.sh /dev/null > $@
+$(O)/kernel.pass1: $(KOBJ) $(O)/gen/ksyms-empty.o linker.ld
+	$(quiet) LD $@
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(O)/gen/ksyms-empty.o
+$(O)/gen/ksyms.S: $(O)/kernel.pass1 scripts/gen-ksyms.sh
+	$(quiet) KSYMS $@
+	$(Q)$(NM) -n --defined-only $< | sh scripts/gen-ksyms.sh - > $@
+$(O)/switchyard.elf: $(KOBJ) $(O)/gen/ksyms.o linker.ld
+	$(quiet) LD $@
+	$(Q)$(LD) $(KLDFLAGS) -o $@.tmp $(KOBJ) $(O)/gen/ksyms.o
+	$(Q)$(NM) -n --defined-only $@.tmp | sh scripts/gen-ksyms.sh - | cmp -s - $(O)/gen/ksyms.S \
+		|| { echo "ksyms: text moved between link passes" >&2; exit 1; }
+	$(Q)grub-file --is-x86-multiboot2 $@.tmp || { echo "not a multiboot2 kernel" >&2; exit 1; }
+	$(Q)mv $@.tmp $@
+	$(Q)$(NM) -n $@ > $(O)/switchyard.sym
+
+# The default ISO boots with an empty extra command line; run-qemu.sh and the
+# test harness build their own (cached) ISOs for other command lines.
+$(O)/switchyard.iso: $(O)/switchyard.elf scripts/mkiso.sh
+	$(quiet) ISO $@
+	$(Q)sh scripts/mkiso.sh $(O)/switchyard.elf "" $@
+
+# ---------------------------------------------------------------- host side
+HOSTCC     := gcc
+HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	-I. -Itests/unit -DHOST_TEST
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(O)/unit/%,$(wildcard tests/unit/test_*.c))
+
+$(O)/unit/test_multiboot2: tests/unit/test_multiboot2.c kernel/multiboot2.c kernel/multiboot2.h tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(quiet) HOSTCC $@
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/unit/test_multiboot2.c kernel/multiboot2.c
+$(O)/unit/test_vsnprintf: tests/unit/test_vsnprintf.c kernel/vsnprintf.c tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(quiet) HOSTCC $@
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/unit/test_vsnprintf.c kernel/vsnprintf.c
+$(O)/unit/test_ktap: tests/unit/test_ktap.py
+	@mkdir -p $(dir $@)
+	printf '#!/bin/sh\nexec $(PYTHON) %s\n' "$(CURDIR)/tests/unit/test_ktap.py" > $@ && chmod +x $@
+
+unit: $(UNIT_TESTS) $(O)/unit/test_ktap
+
+# ---------------------------------------------------------------- commands
+run: all
+	./run-qemu.sh
+
+gdb:
+	scripts/gdb-attach.sh
+
+test: all unit
+	$(PYTHON) tests/run.py --build $(O)
+
+test-bugs:
+	$(PYTHON) tests/test_bugs.py
+
+deps:
+	scripts/ensure-deps
+
+clean:
+	rm -rf build build-bug-*
+
+.PHONY: all run gdb test test-bugs unit deps clean
+.SUFFIXES:
+.DELETE_ON_ERROR:
+-include $(KOBJ:.o=.d)

@@ -1,0 +1,156 @@
+/*
+ * main.c - kmain(), where the boot CPU arrives in C.
+ *
+ * boot/entry.S has switched to long mode and jumped here on the boot stack,
+ * with the first 4 GiB of physical memory mapped (identity, direct map,
+ * kernel window).  kmain brings the machine up in dependency order; each
+ * step may use only what the steps before it set up:
+ *
+ *   serial            - so everything after can print
+ *   boot information  - command line, memory map, framebuffer
+ *   consoles, clock   - framebuffer or VGA text; TSC calibration
+ *   GDT, TSS, IDT     - our own descriptor tables; exceptions now report
+ *   identity map off  - NULL and low addresses fault from here on
+ *   CPU features      - the table in the boot log
+ *   memory map        - memblock: usable RAM minus what is in use
+ *
+ * then either runs the in-kernel tests (ktest=...) or offers the prompt.
+ */
+#include "kernel/types.h"
+#include "kernel/layout.h"
+#include "kernel/multiboot2.h"
+#include "kernel/console.h"
+#include "kernel/printk.h"
+#include "kernel/cmdline.h"
+#include "kernel/desc.h"
+#include "kernel/cpufeature.h"
+#include "kernel/time.h"
+#include "kernel/panic.h"
+#include "kernel/machine.h"
+#include "kernel/ktest.h"
+#include "kernel/monitor.h"
+#include "kernel/string.h"
+#include "kernel/cpu.h"
+#include "mm/memblock.h"
+
+void kmain(u32 magic, u32 info_phys);
+
+/* Read by the GDB test and shown in the banner. */
+const char *switchyard_version = "0.1.0";
+
+/* The parsed boot information; ktests check it against the real boot. */
+struct boot_info boot_info;
+phys_addr_t boot_info_phys;
+
+extern u64 boot_pml4[512];
+
+static void parse_boot_info(u32 info_phys)
+{
+	const u8 *info = phys_to_virt(info_phys);
+	u32 total;
+	size_t avail;
+
+	/* The boot tables map 0..4 GiB; never read past that. */
+	if (info_phys == 0 || info_phys > BOOT_DIRECT_MAP_SIZE - 8)
+		panic("multiboot2 information at %#x is not mapped", info_phys);
+	memcpy(&total, info, 4);
+	avail = MIN((u64)MB2_INFO_MAX, (u64)BOOT_DIRECT_MAP_SIZE - info_phys);
+	if (mb2_parse(info, avail, &boot_info) < 0)
+		panic("multiboot2 information unusable: %s (total_size %u)",
+		      boot_info.problems[0], total);
+	boot_info_phys = info_phys;
+}
+
+static void report_boot_problems(void)
+{
+	for (unsigned i = 0; i < boot_info.nr_problems && i < BOOT_PROBLEMS_MAX; i++)
+		pr_warn("multiboot2: %s\n", boot_info.problems[i]);
+	if (boot_info.nr_problems > BOOT_PROBLEMS_MAX)
+		pr_warn("multiboot2: ... and %u more problems\n",
+			boot_info.nr_problems - BOOT_PROBLEMS_MAX);
+}
+
+static void console_setup(void)
+{
+	int err = -1;
+
+	if (cmdline_has("nofb"))
+		pr_info("console: framebuffer console disabled by \"nofb\"\n");
+	else if (boot_info.has_fb && boot_info.fb.type == BOOT_FB_RGB)
+		err = fbcon_init(&boot_info.fb);
+	if (err && (!boot_info.has_fb || boot_info.fb.type == BOOT_FB_EGA_TEXT))
+		err = vgacon_init();
+	if (boot_info.has_fb)
+		pr_info("console: framebuffer %ux%u %u bpp type %u at %#lx: %s\n",
+			boot_info.fb.width, boot_info.fb.height, boot_info.fb.bpp,
+			boot_info.fb.type, (unsigned long)boot_info.fb.addr,
+			err ? "not used" : "in use");
+}
+
+/*
+ * The identity map was only needed while the CPU ran at low addresses in
+ * boot/entry.S.  Removing it makes NULL pointers and stray low addresses
+ * fault.  Reloading CR3 flushes the old translations (SDM Vol. 3A, 4.10.4.1:
+ * MOV to CR3 invalidates all non-global TLB entries).  The memory issue
+ * replaces the boot tables entirely and owns the one CR3 write path.
+ */
+static void drop_identity_map(void)
+{
+	boot_pml4[0] = 0;
+	asm volatile("mov %0, %%cr3" : : "r"(__read_cr3()) : "memory");
+}
+
+static void print_banner(void)
+{
+	pr_info("Switchyard %s - an x86-64 teaching kernel\n", switchyard_version);
+	pr_info("boot: loaded by \"%s\", command line \"%s\"\n",
+		boot_info.bootloader[0] ? boot_info.bootloader : "?", boot_info.cmdline);
+	pr_info("boot: %u tags, memory map of %u entries%s, %u module(s)%s\n",
+		boot_info.nr_tags, boot_info.nr_mmap,
+		boot_info.mmap_from_efi ? " (from the EFI map)" : "",
+		boot_info.nr_modules, boot_info.has_efi_mmap ? ", booted through UEFI" : "");
+}
+
+void kmain(u32 magic, u32 info_phys)
+{
+	const char *tests;
+
+	serial_init();
+	if (magic != MB2_BOOTLOADER_MAGIC)	/* entry.S checked; be sure */
+		panic("bad multiboot2 magic %#x", magic);
+	parse_boot_info(info_phys);
+	cmdline_init(boot_info.cmdline);
+	console_loglevel = cmdline_get_long("loglevel", CONSOLE_LOGLEVEL_DEFAULT);
+	tests = cmdline_get("ktest");
+	panic_set_exit(tests || cmdline_has("panic_exit"));
+
+	console_setup();
+	tsc_init();
+	print_banner();
+	report_boot_problems();
+
+	gdt_init_cpu(0);
+	idt_init();
+	drop_identity_map();
+
+	cpu_features_init();
+	cpu_features_print();
+	pr_info("clock: TSC %lu.%03lu MHz (calibrated against the PIT)\n",
+		(unsigned long)(tsc_khz / 1000), (unsigned long)(tsc_khz % 1000));
+
+	memblock_init_from_boot(&boot_info, info_phys);
+	memblock_dump();
+	pr_info("mem: %lu MiB usable RAM, %lu MiB free after the kernel and boot data\n",
+		(unsigned long)(memblock_phys_mem_size() >> 20),
+		(unsigned long)(memblock_free_size() >> 20));
+
+	if (tests) {
+		int failed = ktest_run(tests);
+
+		machine_exit(failed ? EXIT_TESTS_FAILED : EXIT_SUCCESS);
+	}
+	pr_info("switchyard: boot complete\n");
+	if (cmdline_has("poweroff"))
+		machine_exit(EXIT_SUCCESS);
+	monitor_run();
+}

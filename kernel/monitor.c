@@ -1,0 +1,154 @@
+/*
+ * monitor.c - "switchyard> ", a tiny command prompt for people at the console.
+ *
+ * Until the ring-3 issue brings a shell, this is how a student pokes at a
+ * running kernel: the feature table, the memory map, the log, the tests.
+ * Input is polled from COM1 (the SMP issue makes it interrupt-driven and
+ * lets the CPU halt between keys).
+ *
+ * Invariant: a command never takes the kernel down unless asked to
+ * ("panic"); unknown input gets an error message and a new prompt.
+ */
+#include "kernel/monitor.h"
+#include "kernel/console.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "kernel/cpufeature.h"
+#include "kernel/machine.h"
+#include "kernel/panic.h"
+#include "kernel/ktest.h"
+#include "kernel/time.h"
+#include "kernel/cmdline.h"
+#include "kernel/cpu.h"
+#include "mm/memblock.h"
+
+#define LINE_MAX	128
+
+struct command {
+	const char *name;
+	const char *help;
+	void (*fn)(const char *arg);
+};
+
+static void cmd_help(const char *arg);
+
+static void cmd_features(const char *arg) { cpu_features_print(); }
+static void cmd_mem(const char *arg)
+{
+	memblock_dump();
+	printk_raw("usable RAM %lu KiB, free %lu KiB\n",
+		   (unsigned long)(memblock_phys_mem_size() >> 10),
+		   (unsigned long)(memblock_free_size() >> 10));
+}
+
+static void cmd_dmesg(const char *arg)
+{
+	char buf[256];
+	u64 pos = 0;
+	size_t n;
+
+	while ((n = log_read(pos, buf, sizeof(buf))) > 0) {
+		console_write(buf, n);
+		pos += n;
+		if (pos >= log_pos())
+			break;
+	}
+}
+
+static void cmd_uptime(const char *arg)
+{
+	u64 ns = ktime_get_ns();
+
+	printk_raw("up %lu.%03lu s, TSC %lu kHz\n", (unsigned long)(ns / 1000000000),
+		   (unsigned long)(ns / 1000000 % 1000), (unsigned long)tsc_khz);
+}
+
+static void cmd_cmdline(const char *arg) { printk_raw("%s\n", cmdline_raw()); }
+static void cmd_ktest(const char *arg) { ktest_run(*arg ? arg : "all"); }
+static void cmd_poweroff(const char *arg) { machine_exit(EXIT_SUCCESS); }
+static void cmd_reboot(const char *arg) { machine_reboot(); }
+static void cmd_panic(const char *arg) { panic("requested from the monitor"); }
+
+static const struct command commands[] = {
+	{ "help",     "this list",                          cmd_help },
+	{ "features", "CPU feature table",                  cmd_features },
+	{ "mem",      "physical memory map",                cmd_mem },
+	{ "dmesg",    "print the kernel log buffer",        cmd_dmesg },
+	{ "uptime",   "time since boot",                    cmd_uptime },
+	{ "cmdline",  "the kernel command line",            cmd_cmdline },
+	{ "ktest",    "run in-kernel tests: ktest [glob,...]", cmd_ktest },
+	{ "poweroff", "leave the machine (exit status 0)",  cmd_poweroff },
+	{ "reboot",   "reset the machine",                  cmd_reboot },
+	{ "panic",    "panic on purpose, to see the report", cmd_panic },
+};
+
+static void cmd_help(const char *arg)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		printk_raw("  %-9s %s\n", commands[i].name, commands[i].help);
+}
+
+int monitor_exec(char *line)
+{
+	char *arg;
+
+	while (*line == ' ')
+		line++;
+	if (!*line)
+		return 0;
+	arg = line;
+	while (*arg && *arg != ' ')
+		arg++;
+	if (*arg)
+		*arg++ = '\0';
+	while (*arg == ' ')
+		arg++;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!strcmp(line, commands[i].name)) {
+			commands[i].fn(arg);
+			return 0;
+		}
+	}
+	printk_raw("%s: unknown command (try \"help\")\n", line);
+	return -1;
+}
+
+static void read_line(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (;;) {
+		int c = serial_getc();
+
+		if (c < 0) {
+			cpu_relax();
+			continue;
+		}
+		if (c == '\r' || c == '\n') {
+			printk_raw("\n");	/* via printk: it tracks line starts */
+			break;
+		}
+		if ((c == 0x7f || c == '\b') && n > 0) {	/* backspace */
+			n--;
+			console_write("\b \b", 3);
+		} else if (c >= ' ' && c < 0x7f && n + 1 < size) {
+			char ch = c;
+
+			buf[n++] = ch;
+			console_write(&ch, 1);
+		}
+	}
+	buf[n] = '\0';
+}
+
+void monitor_run(void)
+{
+	char line[LINE_MAX];
+
+	printk_raw("Type \"help\" for commands.\n");
+	for (;;) {
+		printk_raw("switchyard> ");
+		read_line(line, sizeof(line));
+		monitor_exec(line);
+	}
+}

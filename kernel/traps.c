@@ -1,0 +1,159 @@
+/*
+ * traps.c - what happens after kernel/entry.S has saved the registers.
+ *
+ * do_trap() is the single C entry for every vector.  For an exception in
+ * kernel mode there are three outcomes, in this order:
+ *   1. the instruction has an exception fix-up (kernel/extable.c): resume;
+ *   2. it is #BP (INT3): report it and continue after the INT3;
+ *   3. anything else is a kernel bug: print the report and panic.
+ * Faults from ring 3 will become signals (ring-3 issue); device interrupts
+ * (vector >= 32) get handlers from the SMP issue.
+ *
+ * The report copies Linux's wording ("BUG: unable to handle page fault",
+ * "invalid opcode", "Call Trace:") so students can compare it with a real
+ * oops and search for it.
+ */
+#include "kernel/traps.h"
+#include "kernel/extable.h"
+#include "kernel/printk.h"
+#include "kernel/panic.h"
+#include "kernel/stacktrace.h"
+#include "kernel/kallsyms.h"
+#include "kernel/cpu.h"
+#include "kernel/smp.h"
+
+static const char *const exception_names[32] = {
+	[X86_TRAP_DE] = "divide error",
+	[X86_TRAP_DB] = "debug",
+	[X86_TRAP_NMI] = "non-maskable interrupt",
+	[X86_TRAP_BP] = "int3",
+	[X86_TRAP_OF] = "overflow",
+	[X86_TRAP_BR] = "bounds",
+	[X86_TRAP_UD] = "invalid opcode",
+	[X86_TRAP_NM] = "device not available",
+	[X86_TRAP_DF] = "double fault",
+	[9] = "coprocessor segment overrun",
+	[X86_TRAP_TS] = "invalid TSS",
+	[X86_TRAP_NP] = "segment not present",
+	[X86_TRAP_SS] = "stack segment",
+	[X86_TRAP_GP] = "general protection fault",
+	[X86_TRAP_PF] = "page fault",
+	[X86_TRAP_MF] = "coprocessor error",
+	[X86_TRAP_AC] = "alignment check",
+	[X86_TRAP_MC] = "machine check",
+	[X86_TRAP_XF] = "SIMD exception",
+	[X86_TRAP_VE] = "virtualization exception",
+	[X86_TRAP_CP] = "control protection",
+};
+
+static const char *const exception_mnemonics[32] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF9",
+	"#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM",
+	"#VE", "#CP", "#22", "#23", "#24", "#25", "#26", "#27", "#HV", "#VC",
+	"#SX", "#31",
+};
+
+const char *exception_name(unsigned vector)
+{
+	if (vector < 32 && exception_names[vector])
+		return exception_names[vector];
+	return vector < 32 ? "reserved exception" : "interrupt";
+}
+
+void show_regs(const struct pt_regs *regs)
+{
+	char sym[128];
+
+	sprint_symbol(sym, sizeof(sym), regs->ip);
+	printk(KERN_ERR "CPU: %d\n", smp_processor_id());
+	printk(KERN_ERR "RIP: %04lx:%s\n", (unsigned long)regs->cs, sym);
+	printk(KERN_ERR "RSP: %04lx:%016lx EFLAGS: %08lx\n", (unsigned long)regs->ss,
+	       (unsigned long)regs->sp, (unsigned long)regs->flags);
+	printk(KERN_ERR "RAX: %016lx RBX: %016lx RCX: %016lx\n",
+	       regs->ax, regs->bx, regs->cx);
+	printk(KERN_ERR "RDX: %016lx RSI: %016lx RDI: %016lx\n",
+	       regs->dx, regs->si, regs->di);
+	printk(KERN_ERR "RBP: %016lx R08: %016lx R09: %016lx\n",
+	       regs->bp, regs->r8, regs->r9);
+	printk(KERN_ERR "R10: %016lx R11: %016lx R12: %016lx\n",
+	       regs->r10, regs->r11, regs->r12);
+	printk(KERN_ERR "R13: %016lx R14: %016lx R15: %016lx\n",
+	       regs->r13, regs->r14, regs->r15);
+	printk(KERN_ERR "CR0: %016lx CR2: %016lx CR3: %016lx CR4: %016lx\n",
+	       read_cr0(), read_cr2(), __read_cr3(), read_cr4());
+}
+
+/* SDM Vol. 3A, 7.13 "Error Code": selector index, table, external event */
+static void show_selector_error(u64 err)
+{
+	static const char *const table[] = { "GDT", "IDT", "LDT", "IDT" };
+
+	if (!err)
+		return;
+	printk(KERN_ERR "%s: selector index %lu in the %s%s\n",
+	       "error code", (unsigned long)(err >> 3), table[(err >> 1) & 3],
+	       (err & 1) ? " (during an external event)" : "");
+}
+
+static void show_fault_oops(const struct pt_regs *regs, u64 cr2)
+{
+	u64 err = regs->error_code;
+
+	printk(KERN_ERR "BUG: unable to handle page fault for address: %016lx\n",
+	       (unsigned long)cr2);
+	printk(KERN_ERR "#PF: %s %s in %s mode\n",
+	       (err & X86_PF_USER) ? "user" : "supervisor",
+	       (err & X86_PF_INSTR) ? "instruction fetch" :
+	       (err & X86_PF_WRITE) ? "write access" : "read access",
+	       user_mode(regs) ? "user" : "kernel");
+	printk(KERN_ERR "#PF: error_code(0x%04lx) - %s%s%s\n", (unsigned long)err,
+	       !(err & X86_PF_PROT) ? "not-present page" :
+	       (err & X86_PF_RSVD) ? "reserved bit violation" :
+	       (err & X86_PF_PK) ? "protection keys violation" :
+	       "permissions violation",
+	       (err & X86_PF_SHSTK) ? ", shadow stack" : "",
+	       (err & X86_PF_SGX) ? ", SGX" : "");
+}
+
+void report_exception(const struct pt_regs *regs, u64 cr2)
+{
+	unsigned vec = regs->vector;
+
+	if (vec == X86_TRAP_PF)
+		show_fault_oops(regs, cr2);
+	printk(KERN_ERR "%s: %04lx [vector %u %s]\n", exception_name(vec),
+	       (unsigned long)regs->error_code, vec,
+	       vec < 32 ? exception_mnemonics[vec] : "IRQ");
+	if (vec == X86_TRAP_GP || vec == X86_TRAP_TS || vec == X86_TRAP_NP ||
+	    vec == X86_TRAP_SS)
+		show_selector_error(regs->error_code);
+	show_regs(regs);
+	show_stack(regs->ip, regs->bp, KERN_ERR);
+}
+
+static void do_kernel_exception(struct pt_regs *regs)
+{
+	u64 cr2 = regs->vector == X86_TRAP_PF ? read_cr2() : 0;
+
+	if (fixup_exception(regs, cr2))
+		return;
+	if (regs->vector == X86_TRAP_BP) {
+		printk(KERN_WARNING "int3 in kernel mode, continuing\n");
+		report_exception(regs, 0);
+		return;
+	}
+	report_exception(regs, cr2);
+	panic("Fatal exception: %s", exception_name(regs->vector));
+}
+
+void do_trap(struct pt_regs *regs)
+{
+	if (regs->vector < 32) {
+		if (user_mode(regs))	/* no ring 3 yet: cannot happen */
+			panic("exception %lu from user mode", (unsigned long)regs->vector);
+		do_kernel_exception(regs);
+		return;
+	}
+	printk(KERN_WARNING "unexpected interrupt on vector %lu, ignored\n",
+	       (unsigned long)regs->vector);
+}

@@ -1,0 +1,35 @@
+#!/bin/sh
+# mkiso.sh KERNEL.elf "EXTRA CMDLINE" OUT.iso
+#
+# Builds a hybrid BIOS (SeaBIOS, El Torito + MBR) and UEFI (EFI system
+# partition image) ISO with grub-mkrescue.  The same kernel file boots both
+# ways; GRUB passes "switchyard <EXTRA CMDLINE>" as the kernel command line.
+#
+# GRUB's gfxmode asks for a linear framebuffer under both firmwares: UEFI has
+# no VGA text mode at all, and without a gfxmode GRUB says "no suitable video
+# mode found".  gfxpayload=keep hands GRUB's mode to the kernel.
+set -eu
+[ $# -eq 3 ] || { echo "usage: $0 KERNEL.elf CMDLINE OUT.iso" >&2; exit 2; }
+kernel=$1 cmdline=$2 out=$3
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/switchyard-iso.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/boot/grub"
+cp "$kernel" "$tmp/boot/switchyard.elf"
+cat > "$tmp/boot/grub/grub.cfg" <<CFG
+set timeout=0
+set default=0
+serial --unit=0 --speed=115200
+terminal_input console serial
+terminal_output console serial
+insmod all_video
+set gfxmode=1024x768x32,1024x768,auto
+set gfxpayload=keep
+menuentry "Switchyard" {
+	multiboot2 /boot/switchyard.elf switchyard $cmdline
+	boot
+}
+CFG
+mkdir -p "$(dirname "$out")"
+# xorriso is chatty: keep its output, show it only on failure.
+grub-mkrescue -o "$out.tmp" "$tmp" >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }
+mv "$out.tmp" "$out"
