@@ -106,16 +106,28 @@ HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I. -Itests/unit -DHOST_TEST
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(O)/unit/%,$(wildcard tests/unit/test_*.c))
 
-$(O)/unit/test_multiboot2: tests/unit/test_multiboot2.c kernel/multiboot2.c kernel/multiboot2.h tests/unit/unit.h
-	@mkdir -p $(dir $@)
-	$(quiet) HOSTCC $@
-	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/unit/test_multiboot2.c kernel/multiboot2.c
+# Each host test links its test file with the pure kernel sources it tests.
+UNIT_SRCS_test_multiboot2 := kernel/multiboot2.c
+UNIT_SRCS_test_buddy      := mm/buddy.c tests/unit/host_shim.c
+UNIT_SRCS_test_slab       := mm/slab.c tests/unit/host_shim.c
+UNIT_SRCS_test_vma        := mm/vma.c tests/unit/host_shim.c
+
+define unit_test_rule
+$(O)/unit/$(1): tests/unit/$(1).c $(UNIT_SRCS_$(1)) $(wildcard tests/unit/*.h kernel/*.h mm/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(quiet) HOSTCC $$@
+	$$(Q)$$(HOSTCC) $$(HOSTCFLAGS) -o $$@ tests/unit/$(1).c $(UNIT_SRCS_$(1))
+endef
+$(foreach t,$(filter-out test_vsnprintf,$(notdir $(basename $(wildcard tests/unit/test_*.c)))),\
+	$(eval $(call unit_test_rule,$(t))))
+
+# vsnprintf is compared with the host's printf, so its symbols are renamed.
 $(O)/unit/test_vsnprintf: tests/unit/test_vsnprintf.c kernel/vsnprintf.c tests/unit/unit.h
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(O)/unit-obj
 	$(quiet) HOSTCC $@
 	$(Q)$(HOSTCC) $(HOSTCFLAGS) -Wno-format -Dvsnprintf=kvsnprintf -Dsnprintf=ksnprintf \
-		-c kernel/vsnprintf.c -o $@-kernel.o
-	$(Q)$(HOSTCC) $(HOSTCFLAGS) -Wno-format -Wno-format-truncation -o $@ tests/unit/test_vsnprintf.c $@-kernel.o
+		-c kernel/vsnprintf.c -o $(O)/unit-obj/vsnprintf.o
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -Wno-format -Wno-format-truncation -o $@ tests/unit/test_vsnprintf.c $(O)/unit-obj/vsnprintf.o
 $(O)/unit/test_ktap: tests/unit/test_ktap.py
 	@mkdir -p $(dir $@)
 	printf '#!/bin/sh\nexec $(PYTHON) %s\n' "$(CURDIR)/tests/unit/test_ktap.py" > $@ && chmod +x $@
