@@ -60,7 +60,7 @@ $(O)/%.o: %.S
 # The console font: Debian's 8x16 VGA PSF font (console-setup-linux), turned
 # into a C array at build time so the kernel needs no file system to draw text.
 FONT_PSF ?= /usr/share/consolefonts/Lat15-VGA16.psf.gz
-$(O)/gen/font.c: scripts/psf2c.py
+$(O)/gen/font.c: scripts/psf2c.py $(FONT_PSF)
 	@mkdir -p $(dir $@)
 	$(quiet) FONT $@
 	$(Q)$(PYTHON) scripts/psf2c.py $(FONT_PSF) $@

@@ -1,12 +1,12 @@
 /*
  * desc.h - the CPU's descriptor tables: GDT, TSS and IDT.
  *
- * In long mode segmentation is mostly gone (Intel SDM Vol. 3A, 3.2.4), but
+ * In long mode segmentation is mostly gone (Intel SDM Vol. 3A, "Using Segments"), but
  * the GDT still selects ring 0 or 3 code, the TSS still holds the stack
  * pointers the CPU switches to on entry from ring 3 (RSP0) and the
  * Interrupt Stack Table (IST), and the IDT still maps vectors to handlers.
  *
- * IST use (SDM 7.14.5 "Interrupt Stack Table"): #DF, NMI and #MC run on
+ * IST use (SDM Vol. 3A, "Interrupt Stack Table"): #DF, NMI and #MC run on
  * their own stacks because they can arrive when the current stack is
  * unusable (#DF after a stack overflow) or at any instruction boundary in
  * the kernel (NMI, #MC).

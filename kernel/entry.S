@@ -2,7 +2,7 @@
  * entry.S - the first instructions of every interrupt and exception.
  *
  * The CPU pushes SS, RSP, RFLAGS, CS, RIP and, for some exceptions, an error
- * code (SDM Vol. 3A, 7.14.2), aligning RSP to 16 first.  Each vector's stub
+ * code (SDM Vol. 3A, "64-Bit Mode Stack Frame"), aligning RSP to 16 first.  Each vector's stub
  * makes the frame uniform (a 0 error code where the CPU pushes none), pushes
  * its vector number and jumps to common_interrupt, which saves the
  * general-purpose registers as a struct pt_regs (kernel/traps.h) and calls
@@ -17,7 +17,7 @@
  */
 #include "kernel/layout.h"
 
-/* Vectors whose exceptions push an error code: SDM Vol. 3A, Table 7-1. */
+/* Vectors whose exceptions push an error code: SDM Vol. 3A, "Exception and Interrupt Vectors". */
 #define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
 			   (v) == 21 || (v) == 29 || (v) == 30)
 

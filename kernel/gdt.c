@@ -2,7 +2,7 @@
  * gdt.c - per-CPU Global Descriptor Table and Task State Segment.
  *
  * Each CPU has its own GDT because the TSS descriptor in it is marked busy
- * by LTR (SDM 7.2.2) and each CPU needs its own TSS (its own RSP0 and IST
+ * by LTR (SDM Vol. 3A, "TSS Descriptor") and each CPU needs its own TSS (its own RSP0 and IST
  * stacks).  Selector numbers follow Linux; see kernel/layout.h for why.
  *
  * Invariant: a CPU's GDT, TSS and IST stacks live as long as the CPU runs.
@@ -31,7 +31,7 @@ struct tss *cpu_tss(int cpu)
 	return &cpu_tables[cpu].tss;
 }
 
-/* A 64-bit TSS descriptor is 16 bytes: SDM Vol. 3A, Figure 8-4. */
+/* A 64-bit TSS descriptor is 16 bytes: SDM Vol. 3A, "TSS Descriptor in 64-bit mode". */
 static void set_tss_desc(u64 *gdt, struct tss *tss)
 {
 	u64 base = (u64)tss, limit = sizeof(*tss) - 1;

@@ -2,7 +2,7 @@
  * idt.c - the Interrupt Descriptor Table: 256 gates, one per vector, each
  * pointing at its stub in kernel/entry.S.
  *
- * All gates are interrupt gates (IF cleared on entry, SDM Vol. 3A, 7.12.1.3)
+ * All gates are interrupt gates (IF cleared on entry; SDM Vol. 3A, "Interrupt Procedures")
  * so a handler starts with interrupts off and decides itself when to enable
  * them.  #BP and #OF are DPL 3 so that INT3 and INTO work from ring 3 (for
  * debuggers); every other vector is DPL 0, so INT n from ring 3 for it

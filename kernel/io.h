@@ -1,6 +1,6 @@
 /*
  * io.h - x86 port I/O.  Port space is separate from memory (Intel SDM Vol. 1,
- * 18.2 "I/O Port Addressing"); only IN/OUT reach it.
+ * "I/O Port Addressing"); only IN/OUT reach it.
  */
 #ifndef KERNEL_IO_H
 #define KERNEL_IO_H

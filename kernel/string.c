@@ -2,7 +2,7 @@
  * string.c - memory and string functions for the freestanding kernel.
  *
  * Byte loops with REP MOVSB/STOSB: short, obviously correct, and fast enough
- * on CPUs with "enhanced REP MOVSB" (Intel SDM Vol. 1, 7.3.9.3); a teaching
+ * on CPUs with "enhanced REP MOVSB" (Intel SDM Vol. 1, "Fast-String Operation"); a teaching
  * kernel prefers the version a student can check by eye.
  */
 #include "kernel/string.h"

@@ -5,7 +5,7 @@
  * struct pt_regs has Linux's field order and names (arch/x86/include/asm/
  * ptrace.h), with the vector kept next to the error code.  The entry stubs
  * in kernel/entry.S build it; the bottom five fields are what the CPU itself
- * pushes (SDM Vol. 3A, 7.14.2 "64-Bit Mode Stack Frame").
+ * pushes (SDM Vol. 3A, "64-Bit Mode Stack Frame").
  */
 #ifndef KERNEL_TRAPS_H
 #define KERNEL_TRAPS_H
@@ -20,7 +20,7 @@ struct pt_regs {
 	u64 ip, cs, flags, sp, ss;	/* pushed by the CPU */
 };
 
-/* exception vectors (SDM Vol. 3A, Table 7-1) */
+/* exception vectors (SDM Vol. 3A, "Exception and Interrupt Vectors") */
 #define X86_TRAP_DE	0	/* divide error */
 #define X86_TRAP_DB	1	/* debug */
 #define X86_TRAP_NMI	2
@@ -42,7 +42,7 @@ struct pt_regs {
 #define X86_TRAP_VE	20
 #define X86_TRAP_CP	21
 
-/* page-fault error code bits (SDM Vol. 3A, Figure 5-12) */
+/* page-fault error code bits (SDM Vol. 3A, "Page-Fault Error Code") */
 #define X86_PF_PROT	BIT(0)	/* 0: not present, 1: protection */
 #define X86_PF_WRITE	BIT(1)
 #define X86_PF_USER	BIT(2)

@@ -13,9 +13,10 @@ set -eu
 kernel=$1 cmdline=$2 out=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/switchyard-iso.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/boot/grub"
-cp "$kernel" "$tmp/boot/switchyard.elf"
-cat > "$tmp/boot/grub/grub.cfg" <<CFG
+root="$tmp/root"		# what goes on the ISO; the log stays outside it
+mkdir -p "$root/boot/grub"
+cp "$kernel" "$root/boot/switchyard.elf"
+cat > "$root/boot/grub/grub.cfg" <<CFG
 set timeout=0
 set default=0
 serial --unit=0 --speed=115200
@@ -31,5 +32,5 @@ menuentry "Switchyard" {
 CFG
 mkdir -p "$(dirname "$out")"
 # xorriso is chatty: keep its output, show it only on failure.
-grub-mkrescue -o "$out.tmp" "$tmp" >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }
+grub-mkrescue -o "$out.tmp" "$root" >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }
 mv "$out.tmp" "$out"
