@@ -6,7 +6,7 @@
  * EAX = 0x36d76289, EBX = physical address of the multiboot2 information.
  * ESP is undefined: we must set up our own stack before any call or push.
  *
- * Long mode needs paging (Intel SDM Vol. 3A, 10.8.5 "Initializing IA-32e
+ * Long mode needs paging (Intel SDM Vol. 3A, "Initializing IA-32e
  * Mode"): enable CR4.PAE, load CR3, set EFER.LME, then set CR0.PG; the CPU
  * is then in compatibility mode until a far jump loads a 64-bit code segment.
  *
@@ -183,7 +183,11 @@ boot_pdpt_low:	.skip 4096
 boot_pdpt_high:	.skip 4096
 boot_pd:	.skip 4 * 4096
 
-	.balign 16
-	.globl boot_stack, boot_stack_top
+	/* mm/init.c leaves the guard page unmapped: a boot-stack overflow
+	 * faults (and double-faults onto the IST stack) instead of silently
+	 * overwriting the page tables above. */
+	.balign 4096
+	.globl boot_stack_guard, boot_stack, boot_stack_top
+boot_stack_guard: .skip 4096
 boot_stack:	.skip BOOT_STACK_SIZE
 boot_stack_top:

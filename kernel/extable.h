@@ -10,14 +10,19 @@
  *                    resume path, e.g. an error value set there)
  *   EX_TYPE_REPORT   print the full exception report first, then resume:
  *                    lets a KTAP test check the report without dying
+ *   EX_TYPE_UACCESS  a copy to or from user memory (mm/uaccess.S): the
+ *                    fault handler first tries to map the page (demand
+ *                    paging) and retries; only if that fails does it resume
  */
 #ifndef KERNEL_EXTABLE_H
 #define KERNEL_EXTABLE_H
 
-#include "kernel/types.h"
-
 #define EX_TYPE_DEFAULT	0
 #define EX_TYPE_REPORT	1
+#define EX_TYPE_UACCESS	2	/* user access: may demand-fault, else resume */
+
+#ifndef __ASSEMBLY__
+#include "kernel/types.h"
 
 struct exception_table_entry {
 	u64 insn;
@@ -38,5 +43,6 @@ struct exception_table_entry {
 struct pt_regs;
 const struct exception_table_entry *search_exception_tables(u64 ip);
 bool fixup_exception(struct pt_regs *regs, u64 cr2);
+#endif
 
 #endif

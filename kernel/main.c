@@ -10,9 +10,12 @@
  *   boot information  - command line, memory map, framebuffer
  *   consoles, clock   - framebuffer or VGA text; TSC calibration
  *   GDT, TSS, IDT     - our own descriptor tables; exceptions now report
- *   identity map off  - NULL and low addresses fault from here on
- *   CPU features      - the table in the boot log
+ *   CPU features      - the table in the boot log; paging needs NX, 1G pages
  *   memory map        - memblock: usable RAM minus what is in use
+ *   page tables       - init_mm's: direct map of all RAM, kernel sections
+ *                       with their permissions, no identity map (NULL
+ *                       faults); WP, SMEP, SMAP, UMIP on
+ *   page allocator    - buddy over every free frame; then the kmalloc heap
  *
  * then either runs the in-kernel tests (ktest=...) or offers the prompt.
  */
@@ -32,6 +35,9 @@
 #include "kernel/string.h"
 #include "kernel/cpu.h"
 #include "mm/memblock.h"
+#include "mm/pgtable.h"
+#include "mm/page_alloc.h"
+#include "mm/slab.h"
 
 void kmain(u32 magic, u32 info_phys);
 
@@ -41,8 +47,6 @@ const char *switchyard_version = "0.1.0";
 /* The parsed boot information; ktests check it against the real boot. */
 struct boot_info boot_info;
 phys_addr_t boot_info_phys;
-
-extern u64 boot_pml4[512];
 
 static void parse_boot_info(u32 info_phys)
 {
@@ -87,19 +91,6 @@ static void console_setup(void)
 			err ? "not used" : "in use");
 }
 
-/*
- * The identity map was only needed while the CPU ran at low addresses in
- * boot/entry.S.  Removing it makes NULL pointers and stray low addresses
- * fault.  Reloading CR3 flushes the old translations (SDM Vol. 3A, 4.10.4.1:
- * MOV to CR3 invalidates all non-global TLB entries).  The memory issue
- * replaces the boot tables entirely and owns the one CR3 write path.
- */
-static void drop_identity_map(void)
-{
-	boot_pml4[0] = 0;
-	asm volatile("mov %0, %%cr3" : : "r"(__read_cr3()) : "memory");
-}
-
 static void print_banner(void)
 {
 	pr_info("Switchyard %s - an x86-64 teaching kernel\n", switchyard_version);
@@ -131,7 +122,6 @@ void kmain(u32 magic, u32 info_phys)
 
 	gdt_init_cpu(0);
 	idt_init();
-	drop_identity_map();
 
 	cpu_features_init();
 	cpu_features_print();
@@ -143,6 +133,9 @@ void kmain(u32 magic, u32 info_phys)
 	pr_info("mem: %lu MiB usable RAM, %lu MiB free after the kernel and boot data\n",
 		(unsigned long)(memblock_phys_mem_size() >> 20),
 		(unsigned long)(memblock_free_size() >> 20));
+	paging_init();
+	page_alloc_init();
+	kmalloc_init();
 
 	if (tests) {
 		int failed = ktest_run(tests);

@@ -5,7 +5,9 @@
  * kernel mode there are three outcomes, in this order:
  *   1. the instruction has an exception fix-up (kernel/extable.c): resume;
  *   2. it is #BP (INT3): report it and continue after the INT3;
- *   3. anything else is a kernel bug: print the report and panic.
+ *   3. a test armed catch_exception() (kernel/catch.c): report, resume there;
+ *   4. anything else is a kernel bug: print the report and panic.
+ * Page faults go to mm/fault.c first (demand paging, uaccess).
  * Faults from ring 3 will become signals (ring-3 issue); device interrupts
  * (vector >= 32) get handlers from the SMP issue.
  *
@@ -21,6 +23,9 @@
 #include "kernel/kallsyms.h"
 #include "kernel/cpu.h"
 #include "kernel/smp.h"
+#include "kernel/catch.h"
+#include "mm/mm.h"
+#include "mm/kstack.h"
 
 static const char *const exception_names[32] = {
 	[X86_TRAP_DE] = "divide error",
@@ -83,7 +88,7 @@ void show_regs(const struct pt_regs *regs)
 	       read_cr0(), read_cr2(), __read_cr3(), read_cr4());
 }
 
-/* SDM Vol. 3A, 7.13 "Error Code": selector index, table, external event */
+/* SDM Vol. 3A, "Error Code": selector index, table, external event */
 static void show_selector_error(u64 err)
 {
 	static const char *const table[] = { "GDT", "IDT", "LDT", "IDT" };
@@ -133,21 +138,29 @@ void report_exception(const struct pt_regs *regs, u64 cr2)
 
 static void do_kernel_exception(struct pt_regs *regs)
 {
-	u64 cr2 = regs->vector == X86_TRAP_PF ? read_cr2() : 0;
-
-	if (fixup_exception(regs, cr2))
+	if (fixup_exception(regs, 0))
 		return;
 	if (regs->vector == X86_TRAP_BP) {
 		printk(KERN_WARNING "int3 in kernel mode, continuing\n");
 		report_exception(regs, 0);
 		return;
 	}
-	report_exception(regs, cr2);
+	if (regs->vector == X86_TRAP_DF && kstack_guard_hit(regs->sp - 8))
+		printk(KERN_EMERG "BUG: kernel stack overflow (double fault): "
+		       "sp %#lx is at a stack guard page\n", (unsigned long)regs->sp);
+	if (catch_exception_fixup(regs, 0))
+		return;
+	report_exception(regs, 0);
 	panic("Fatal exception: %s", exception_name(regs->vector));
 }
 
 void do_trap(struct pt_regs *regs)
 {
+	if (regs->vector == X86_TRAP_PF) {
+		/* CR2 first, before anything that might fault (see mm/fault.c) */
+		do_page_fault(regs, read_cr2());
+		return;
+	}
 	if (regs->vector < 32) {
 		if (user_mode(regs))	/* no ring 3 yet: cannot happen */
 			panic("exception %lu from user mode", (unsigned long)regs->vector);

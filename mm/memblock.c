@@ -86,6 +86,19 @@ bool memblock_is_memory(phys_addr_t addr)
 	return type_contains(&memblock.memory, addr);
 }
 
+/* Lowest reserved byte overlapping [lo, hi) - really: the start of the
+ * first reserved region overlapping it, or 0 if none overlaps. */
+static phys_addr_t first_reserved_overlap(phys_addr_t lo, phys_addr_t hi)
+{
+	for (unsigned int i = 0; i < memblock.reserved.cnt; i++) {
+		const struct memblock_region *r = &memblock.reserved.regions[i];
+
+		if (r->base < hi && r->base + r->size > lo)
+			return r->base ? r->base : 1;	/* 0 means "no clash" */
+	}
+	return 0;
+}
+
 u64 memblock_phys_mem_size(void)
 {
 	u64 sum = 0;
@@ -113,6 +126,45 @@ u64 memblock_free_size(void)
 		}
 	}
 	return sum;
+}
+
+/*
+ * Early allocation, before the page allocator exists (its own struct page
+ * array and the first page tables come from here).  Takes the highest
+ * suitable free range below @limit so low memory stays free for things that
+ * need it (the AP trampoline below 1 MiB).  Returns 0 on failure.
+ */
+phys_addr_t memblock_alloc(u64 size, u64 align, phys_addr_t limit)
+{
+	size = ALIGN_UP(size, PAGE_SIZE);
+	for (int m = (int)memblock.memory.cnt - 1; m >= 0; m--) {
+		const struct memblock_region *mem = &memblock.memory.regions[m];
+		phys_addr_t end = MIN(mem->base + mem->size, limit);
+		phys_addr_t cand;
+
+		if (end < size)
+			continue;
+		cand = ALIGN_DOWN(end - size, align);
+		while (cand >= mem->base) {
+			phys_addr_t clash = first_reserved_overlap(cand, cand + size);
+
+			if (!clash) {
+				memblock_reserve(cand, size);
+				return cand;
+			}
+			if (clash < size)
+				break;
+			cand = ALIGN_DOWN(clash - size, align);
+		}
+	}
+	return 0;
+}
+
+phys_addr_t memblock_end_of_ram(void)
+{
+	const struct memblock_type *m = &memblock.memory;
+
+	return m->cnt ? m->regions[m->cnt - 1].base + m->regions[m->cnt - 1].size : 0;
 }
 
 void memblock_dump(void)

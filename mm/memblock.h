@@ -42,6 +42,8 @@ bool memblock_is_memory(phys_addr_t addr);
 u64 memblock_phys_mem_size(void);	/* sum of memory */
 u64 memblock_free_size(void);		/* memory minus reserved */
 void memblock_dump(void);
+phys_addr_t memblock_alloc(u64 size, u64 align, phys_addr_t limit);
+phys_addr_t memblock_end_of_ram(void);
 
 struct boot_info;
 void memblock_init_from_boot(const struct boot_info *bi, phys_addr_t info_phys);

@@ -1,0 +1,232 @@
+/*
+ * pgtable.c - walking and editing page tables; set_pte() is the one store.
+ *
+ * See pgtable.h for THE RULE.  Intermediate tables of the user half belong
+ * to their mm and are freed with it (free_user_page_tables); those of the
+ * kernel half are shared by every mm through PML4 entries 256..511, which
+ * are all created at boot (mm/init.c), so adding a kernel mapping never has
+ * to touch another mm's PML4.
+ */
+#include "mm/pgtable.h"
+#include "mm/mm.h"
+#include "mm/page_alloc.h"
+#include "mm/tlb.h"
+#include "kernel/printk.h"
+#include "kernel/panic.h"
+#include "kernel/errno.h"
+#include "kernel/string.h"
+#include "mm/memblock.h"
+
+/* NX is only legal when EFER.NXE is on; mm/init.c clears it otherwise. */
+pteval_t __supported_pte_mask = ~0ULL;
+
+void set_pte(struct mm_struct *mm, pteval_t *ptep, pteval_t val)
+{
+	pteval_t old = READ_ONCE(*ptep);
+
+	val &= __supported_pte_mask;
+	WRITE_ONCE(*ptep, val);
+	/* A TLB may hold the old translation: a flush is now owed. */
+	if (pte_present(old) && old != val)
+		atomic64_inc_return(&mm->tlb_gen);
+}
+
+static bool is_user_va(u64 va)
+{
+	return va < TASK_SIZE_MAX;
+}
+
+/* Before the page allocator exists (paging_init), tables come from memblock
+ * below 4 GiB, which the boot direct map covers; they are kernel tables and
+ * never freed. */
+void *early_zeroed_page(void)
+{
+	phys_addr_t pa = memblock_alloc(PAGE_SIZE, PAGE_SIZE, BOOT_DIRECT_MAP_SIZE);
+
+	if (!pa)
+		return NULL;
+	memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	return phys_to_virt(pa);
+}
+
+static pteval_t *alloc_table(struct mm_struct *mm, u64 va)
+{
+	void *t = mem_map ? get_zeroed_page(GFP_KERNEL) : early_zeroed_page();
+
+	if (t && is_user_va(va))
+		mm->nr_ptes++;
+	return t;
+}
+
+/* The walker behind walk_page_table(); stops at @stop_level (1..3). */
+pteval_t *__walk_page_table(struct mm_struct *mm, u64 va, bool alloc, int *level,
+			    int stop_level)
+{
+	static const int shifts[] = { 0, PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT, PGDIR_SHIFT };
+	pteval_t *table = mm->pgd;
+
+	for (int lvl = 4; lvl >= 1; lvl--) {
+		pteval_t *e = &table[(va >> shifts[lvl]) & 511];
+
+		if (level)
+			*level = lvl;
+		if (lvl == stop_level || (lvl <= 3 && pte_present(*e) && pte_large(*e)))
+			return e;
+		if (!pte_present(*e)) {
+			pteval_t *t;
+
+			if (!alloc)
+				return NULL;	/* *level says where it stopped */
+			/* kernel PML4 slots are created only by paging_init */
+			BUG_ON(lvl == 4 && !is_user_va(va) && mem_map);
+			t = alloc_table(mm, va);
+			if (!t)
+				return NULL;
+			set_pte(mm, e, virt_to_phys(t) |
+				(is_user_va(va) ? _PAGE_TABLE : _KERNPG_TABLE));
+		}
+		table = table_of(*e);
+	}
+	return NULL;	/* not reached */
+}
+
+pteval_t *walk_page_table(struct mm_struct *mm, u64 va, bool alloc, int *level)
+{
+	return __walk_page_table(mm, va, alloc, level, 1);
+}
+
+int map_page(struct mm_struct *mm, u64 va, phys_addr_t pa, pteval_t prot)
+{
+	int level;
+	pteval_t *pte = walk_page_table(mm, va, true, &level);
+
+	if (!pte)
+		return -ENOMEM;
+	if (level != 1 || pte_present(*pte))
+		return -EEXIST;
+	set_pte(mm, pte, (pa & PTE_PFN_MASK) | prot);
+	return 0;
+}
+
+/* bytes from @va to the end of the region a missing entry at @level covers */
+static u64 skip_hole(u64 va, int level)
+{
+	u64 size = 1UL << (PAGE_SHIFT + 9 * (level - 1));
+
+	return ALIGN_DOWN(va, size) + size - va;
+}
+
+void unmap_range(struct mm_struct *mm, u64 start, u64 end)
+{
+	u64 va = start;
+
+	while (va < end) {
+		int level;
+		pteval_t *pte = walk_page_table(mm, va, false, &level);
+
+		if (!pte) {
+			u64 skip = skip_hole(va, level);
+
+			if (va + skip < va)
+				break;			/* wrapped past the top */
+			va += skip;
+			continue;
+		}
+		if (level != 1) {
+			pr_err("unmap_range: %#lx is in a large page; not unmapped\n", va);
+			va += skip_hole(va, level);
+			continue;
+		}
+		if (pte_present(*pte)) {
+			phys_addr_t pa = pte_phys(*pte);
+
+			set_pte(mm, pte, 0);
+			if (is_user_va(va)) {
+				put_page(phys_to_page(pa));
+				mm->rss--;
+			}
+		}
+		va += PAGE_SIZE;
+	}
+	flush_tlb_mm_range(mm, start, end);
+}
+
+int protect_range(struct mm_struct *mm, u64 start, u64 end, pteval_t prot)
+{
+	for (u64 va = start; va < end; va += PAGE_SIZE) {
+		int level;
+		pteval_t *pte = walk_page_table(mm, va, false, &level);
+
+		if (!pte || !pte_present(*pte))
+			continue;		/* not faulted in yet: the VMA decides */
+		if (level != 1)
+			return -EINVAL;
+		set_pte(mm, pte, pte_phys(*pte) | prot |
+			(*pte & (_PAGE_ACCESSED | _PAGE_DIRTY)));
+	}
+	flush_tlb_mm_range(mm, start, end);
+	return 0;
+}
+
+int follow_pte(struct mm_struct *mm, u64 va, phys_addr_t *pa, pteval_t *flags)
+{
+	int level;
+	pteval_t *e = walk_page_table(mm, va, false, &level);
+	u64 size;
+
+	if (!e || !pte_present(*e))
+		return -EFAULT;
+	size = 1UL << (PAGE_SHIFT + 9 * (level - 1));
+	if (pa)
+		*pa = (pte_phys(*e) & ~(size - 1)) + (va & (size - 1));
+	if (flags)
+		*flags = *e & ~PTE_PFN_MASK;
+	return 0;
+}
+
+static void free_table(struct mm_struct *mm, pteval_t *table, int level)
+{
+	for (int i = 0; i < PTRS_PER_TABLE && level > 1; i++) {
+		pteval_t e = table[i];
+
+		if (!pte_present(e))
+			continue;
+		if (pte_large(e))
+			panic("free_table: large page in a user page table");
+		free_table(mm, table_of(e), level - 1);
+	}
+	free_page(table);
+	mm->nr_ptes--;
+}
+
+/* After every user page has been unmapped: free the user half's tables.
+ * No flush is needed for the intermediate entries themselves here because
+ * the mm is not loaded anywhere any more (mm_users == 0, see mm.h). */
+void free_user_page_tables(struct mm_struct *mm)
+{
+	for (int i = 0; i < KERNEL_PGD_START; i++) {
+		pteval_t e = mm->pgd[i];
+
+		if (!pte_present(e))
+			continue;
+		set_pte(mm, &mm->pgd[i], 0);
+		free_table(mm, table_of(e), 3);
+	}
+}
+
+void dump_page_walk(struct mm_struct *mm, u64 va)
+{
+	static const char *const names[] = { "", "PTE", "PMD", "PUD", "PGD" };
+	static const int shifts[] = { 0, PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT, PGDIR_SHIFT };
+	pteval_t *table = mm->pgd;
+
+	for (int lvl = 4; lvl >= 1; lvl--) {
+		pteval_t e = table[(va >> shifts[lvl]) & 511];
+
+		printk(KERN_CONT "%s%s %lx", lvl == 4 ? KERN_ERR : "", names[lvl], e);
+		if (!pte_present(e) || lvl == 1 || pte_large(e))
+			break;
+		table = table_of(e);
+	}
+	printk(KERN_CONT "\n");
+}
