@@ -21,6 +21,13 @@
 #define PAGE_OFFSET	0xffff800000000000
 #define BOOT_DIRECT_MAP_SIZE	0x100000000	/* 4 GiB mapped by boot/entry.S */
 
+/*
+ * Top of the user half: Linux's value for 4-level paging, one page short of
+ * the canonical hole, because SYSRET to a non-canonical RIP faults in ring 0
+ * on Intel CPUs (the ring-3 issue documents the bug).
+ */
+#define TASK_SIZE_MAX	0x00007ffffffff000
+
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	4096
 

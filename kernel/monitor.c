@@ -21,6 +21,11 @@
 #include "kernel/cmdline.h"
 #include "kernel/cpu.h"
 #include "mm/memblock.h"
+#include "mm/page_alloc.h"
+#include "mm/slab.h"
+#include "mm/mm.h"
+#include "mm/kstack.h"
+#include "mm/tlb.h"
 
 #define LINE_MAX	128
 
@@ -36,9 +41,16 @@ static void cmd_features(const char *arg) { cpu_features_print(); }
 static void cmd_mem(const char *arg)
 {
 	memblock_dump();
-	printk_raw("usable RAM %lu KiB, free %lu KiB\n",
+	printk_raw("usable RAM %lu KiB; page allocator: %lu pages free\n",
 		   (unsigned long)(memblock_phys_mem_size() >> 10),
-		   (unsigned long)(memblock_free_size() >> 10));
+		   (unsigned long)nr_free_pages());
+	show_free_areas();
+	slab_dump();
+	printk_raw("address spaces %lu, kernel stacks %lu, CR3 writes %lu, "
+		   "page faults %lu (demand-zero %lu)\n",
+		   (unsigned long)mm_live_count(), (unsigned long)nr_kernel_stacks(),
+		   (unsigned long)tlb_stats.cr3_writes, (unsigned long)fault_stats.faults,
+		   (unsigned long)fault_stats.demand_zero);
 }
 
 static void cmd_dmesg(const char *arg)
@@ -72,7 +84,7 @@ static void cmd_panic(const char *arg) { panic("requested from the monitor"); }
 static const struct command commands[] = {
 	{ "help",     "this list",                          cmd_help },
 	{ "features", "CPU feature table",                  cmd_features },
-	{ "mem",      "physical memory map",                cmd_mem },
+	{ "mem",      "memory map, allocators, counters",   cmd_mem },
 	{ "dmesg",    "print the kernel log buffer",        cmd_dmesg },
 	{ "uptime",   "time since boot",                    cmd_uptime },
 	{ "cmdline",  "the kernel command line",            cmd_cmdline },

@@ -42,6 +42,10 @@ static bool heap_owns(const void *addr)
 	return virt_to_page(addr)->flags & PG_slab;
 }
 
+/* slab.h restates these so it can stay pure; they must agree */
+_Static_assert(SLAB_PAGE_SIZE == PAGE_SIZE, "slab and kernel page sizes differ");
+_Static_assert(SLAB_MAX_ORDER <= MAX_ORDER, "slab asks for orders the buddy lacks");
+
 static const struct slab_page_provider heap_provider = {
 	.alloc_pages = heap_alloc_pages,
 	.free_pages = heap_free_pages,
@@ -51,4 +55,5 @@ static const struct slab_page_provider heap_provider = {
 void kmalloc_init(void)
 {
 	slab_init(&heap_provider);
+	slab_dump();
 }

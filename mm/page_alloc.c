@@ -80,8 +80,10 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
 
 void __free_pages(struct page *page, unsigned order)
 {
-	page->_refcount = 0;
-	zone_free_pages(&mem_zone, page, order);
+	/* a refused free (double free, wrong order...) was reported by the
+	 * buddy code; show who did it and leave the page as it was */
+	if (zone_free_pages(&mem_zone, page, order))
+		dump_stack();
 }
 
 void *get_free_pages(gfp_t gfp, unsigned order)
@@ -121,7 +123,7 @@ void put_page(struct page *page)
 		return;
 	}
 	if (--page->_refcount == 0)
-		zone_free_pages(&mem_zone, page, 0);
+		__free_pages(page, 0);
 }
 
 u64 nr_free_pages(void)

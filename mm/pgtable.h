@@ -54,10 +54,6 @@ typedef u64 pteval_t;
 #define PTRS_PER_TABLE	512
 #define KERNEL_PGD_START 256		/* PML4 entries 256..511: the kernel half */
 
-/* Top of the user half: the last page below the non-canonical hole is left
- * unmapped, as Linux does, so SYSRET never returns to a non-canonical RIP
- * after a syscall at the very end (see the ring-3 issue). */
-#define TASK_SIZE_MAX	0x00007ffffffff000UL
 
 static inline unsigned pgd_index(u64 va) { return (va >> PGDIR_SHIFT) & 511; }
 static inline unsigned pud_index(u64 va) { return (va >> PUD_SHIFT) & 511; }

@@ -44,15 +44,6 @@
 #define VM_ACCESS_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)	/* what mprotect changes */
 #define VM_FLAGS_MASK	(VM_ACCESS_FLAGS | VM_SHARED | VM_GROWSDOWN | VM_ANON)
 
-/*
- * Linux's value for 4-level paging: one page short of the canonical hole,
- * because SYSRET to a non-canonical RIP faults in ring 0 on Intel CPUs.
- * mm/pgtable.h defines it with the same tokens (allowed in C): if the two
- * ever differ the compiler says so.  vma.h does not include pgtable.h
- * because it must stay pure for the host tests.
- */
-#define TASK_SIZE_MAX		0x00007ffffffff000UL
-
 /* Linux's sysctl vm.max_map_count default. */
 #define VMA_MAX_COUNT		65530
 

@@ -63,6 +63,8 @@ static inline int unit_run_all(void)
 {
 	int failed = 0;
 
+	/* line-buffered: a sanitizer abort must not swallow earlier lines */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("KTAP version 1\n1..%d\n", unit_count);
 	for (int i = 0; i < unit_count; i++) {
 		unit_failed_current = 0;
