@@ -93,8 +93,8 @@ static void console_setup(void)
 
 static void print_banner(void)
 {
-	pr_info("Switchyard %s - an x86-64 teaching kernel\n", switchyard_version);
-	pr_info("boot: loaded by \"%s\", command line \"%s\"\n",
+	pr_notice("Switchyard %s - an x86-64 teaching kernel\n", switchyard_version);
+	pr_notice("boot: loaded by \"%s\", command line \"%s\"\n",
 		boot_info.bootloader[0] ? boot_info.bootloader : "?", boot_info.cmdline);
 	pr_info("boot: %u tags, memory map of %u entries%s, %u module(s)%s\n",
 		boot_info.nr_tags, boot_info.nr_mmap,
@@ -142,7 +142,10 @@ void kmain(u32 magic, u32 info_phys)
 
 		machine_exit(failed ? EXIT_TESTS_FAILED : EXIT_SUCCESS);
 	}
-	pr_info("switchyard: boot complete\n");
+	pr_notice("mem: %lu MiB RAM, %lu MiB free\n",
+		  (unsigned long)(memblock_phys_mem_size() >> 20),
+		  (unsigned long)((nr_free_pages() << PAGE_SHIFT) >> 20));
+	pr_notice("switchyard: boot complete\n");	/* tests wait for this line */
 	if (cmdline_has("poweroff"))
 		machine_exit(EXIT_SUCCESS);
 	monitor_run();
