@@ -144,7 +144,7 @@ gdb:
 test: all unit
 	$(PYTHON) tests/run.py --build $(O)
 
-test-bugs:
+test-bugs: all
 	$(PYTHON) tests/test_bugs.py
 
 deps:

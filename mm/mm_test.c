@@ -368,6 +368,34 @@ KTEST(set_pte_counts_generations)
 	mmput(mm);
 }
 
+/*
+ * After munmap the old address must fault even though this CPU's TLB
+ * cached it a moment ago: unmap_range() must flush.  QEMU keeps a vCPU's
+ * translations until it flushes, so a missing flush shows up as a read that
+ * succeeds (from a frame that is free again).  BUG=unmap-no-flush.
+ */
+KTEST(munmap_flushes_tlb)
+{
+	struct mm_struct *mm = mm_alloc();
+	char buf[8] = { 0 };
+	unsigned long left;
+
+	KASSERT(mm != NULL);
+	KEXPECT_EQ(do_mmap_anon(mm, TEST_ADDR, PAGE_SIZE, PROT_READ | PROT_WRITE, true),
+		   (long)TEST_ADDR);
+	use_mm(mm);
+	KEXPECT(copy_to_user((void *)TEST_ADDR, "stale", 6) == 0);	/* TLB now has it */
+	KEXPECT(copy_from_user(buf, (void *)TEST_ADDR, 6) == 0);
+	KEXPECT_EQ(do_munmap(mm, TEST_ADDR, PAGE_SIZE), 0);
+	left = copy_from_user(buf, (void *)TEST_ADDR, 6);
+	if (left != 6)
+		ktest_fail(t, __FILE__, __LINE__,
+			   "stale TLB entry: read %lu bytes (\"%s\") after munmap",
+			   6 - left, buf);
+	unuse_mm(mm);
+	mmput(mm);
+}
+
 KTEST(kernel_page_tables_layout)
 {
 	pteval_t flags;
