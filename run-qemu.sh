@@ -41,9 +41,9 @@ exit status:
      "switchyard: boot complete" and no kernel panic
   1  the kernel exited reporting failed tests
   2  the kernel panicked (or printed a panic before --timeout ran out)
-  3  QEMU stopped without an exit code from the kernel: a triple fault (QEMU
-     runs with -no-reboot, so a reset stops it), you quit QEMU or closed the
-     window, or QEMU itself failed
+  3  QEMU stopped without an exit code from the kernel: a triple fault or a
+     reboot (QEMU runs with -no-reboot, so a reset stops it), you quit QEMU
+     or closed the window, or QEMU itself failed
   4  --timeout ran out before "switchyard: boot complete"
   5  the build or the dependency check failed
   64 bad command-line options
@@ -116,11 +116,18 @@ fi
 if [ -n "$timeout" ]; then
 	[[ $timeout =~ ^[1-9][0-9]*$ ]] || die_usage "--timeout must be whole seconds, not '$timeout'"
 fi
-# A relative --log path means relative to where the user ran the script.
+# Relative --log and --build paths mean relative to where the user ran the
+# script (it works from the repository root from here on).
 case $log in
 ""|/*) ;;
 *) log=$start_dir/$log ;;
 esac
+if [ "$run_make" -eq 0 ]; then
+	case $build in
+	/*) ;;
+	*) build=$start_dir/$build ;;
+	esac
+fi
 
 # ---------------------------------------------------------------- build
 scripts/ensure-deps || exit 5
@@ -181,8 +188,21 @@ if [ "$uefi" -eq 1 ]; then
 		-drive "if=pflash,format=raw,file=$vars")
 fi
 
+# A window needs a display server and a QEMU built with a GUI (Debian puts
+# the GTK and SDL front ends in the separate qemu-system-gui package).
+# Without either, QEMU would quietly start a VNC server instead.
 if [ "$headless" -eq 1 ] || [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
 	qemu+=(-display none)
+else
+	displays=$(qemu-system-x86_64 -display help 2>/dev/null || true)
+	if grep -qx gtk <<<"$displays"; then
+		qemu+=(-display gtk)
+	elif grep -qx sdl <<<"$displays"; then
+		qemu+=(-display sdl)
+	else
+		say "no window: this QEMU has no GTK or SDL display (Debian: apt-get install qemu-system-gui)"
+		qemu+=(-display none)
+	fi
 fi
 
 if [ "$gdb" -eq 1 ]; then
@@ -244,7 +264,8 @@ case $status in
 	exit 2 ;;
 0)
 	say "QEMU stopped without an exit code from the kernel:"
-	say "a triple fault (with -no-reboot a reset stops QEMU), or QEMU was quit by hand"
+	say "a reboot or triple fault (QEMU runs with -no-reboot), or QEMU was quit by hand"
+	say "(Ctrl-A x, the window, or GDB's kill)"
 	say "for the CPU state at the fault, add:  -- -d int,cpu_reset -D build/qemu.log"
 	exit 3 ;;
 124|137)

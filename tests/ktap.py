@@ -115,7 +115,8 @@ class _Block:
         self.errors = []
 
 
-def _clean(line):
+def clean(line):
+    """Remove escape sequences and control characters from one log line."""
     line = _ANSI.sub("", line)
     return _CONTROL.sub("", line.replace("\t", "    ")).rstrip()
 
@@ -189,7 +190,7 @@ def parse(text):
     """Parse a serial log (str) and return a Result."""
     result = Result()
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = [_clean(line) for line in lines]
+    lines = [clean(line) for line in lines]
 
     for line in lines:
         if _PANIC in line:
@@ -201,14 +202,14 @@ def parse(text):
     # garbage (escape sequences, a timestamp) and is dropped.
     start = None
     for index, line in enumerate(lines):
-        match = re.search(r"(?:KTAP|TAP) version \d+", line)
+        match = re.search(r"(?:KTAP|TAP) version (\d+)", line)
         if match:
             start, prefix = index, line[:match.start()]
+            result.version = int(match.group(1))
             break
     if start is None:
         result.errors.insert(0, "no KTAP version line")
         return result
-    result.version = int(_VERSION.match(lines[start][len(prefix):]).group(1))
     # If the version line had a console timestamp in front, every line has.
     strip_timestamps = re.search(r"\[\s*\d+\.\d+\]\s?$", prefix) is not None
 

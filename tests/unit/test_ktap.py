@@ -251,6 +251,30 @@ def tuple_unpacking():
         check((name, status, diagnostics) == ("a", "fail", ["why"]), (name, status, diagnostics))
 
 
+@case
+def version_line_with_trailing_text():
+    r = ktap.parse(log("KTAP version 1 (switchyard)", "1..1", "ok 1 a"))
+    check(r.version == 1 and r.ok, (r.version, r.errors))
+
+
+@case
+def never_raises_on_garbage():
+    # Random mixes of KTAP-looking lines at random indentations: whatever
+    # the kernel prints, the parser must give a result, not a traceback.
+    import random
+    vocabulary = ["KTAP version 1", "TAP version 13", "1..3", "1..0", "ok 1 a",
+                  "not ok 2 b # SKIP x", "ok 3", "# Subtest: s", "# diag", "1..",
+                  "# Totals: pass:1 fail:0 skip:0", "Kernel panic - not syncing: x",
+                  "garbage", "\x1b[2J", "ok 7 z # TODO", "not ok 1", "ok x", "#", ""]
+    rng = random.Random(2026)
+    for _ in range(2000):
+        lines = [" " * rng.choice([0, 0, 0, 1, 2, 4, 8]) + rng.choice(vocabulary)
+                 for _ in range(rng.randint(0, 20))]
+        r = ktap.parse("\n".join(lines))
+        list(r.walk())
+        r.counts()
+
+
 def main():
     print("KTAP version 1")
     print("1..%d" % len(CASES))

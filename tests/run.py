@@ -1,0 +1,461 @@
+#!/usr/bin/env python3
+"""Switchyard's test driver: what `make test` runs.
+
+Why: the kernel is tested at several levels and each needs its own plumbing.
+This script runs them in stages, prints one line per test and a total, and
+exits non-zero if anything failed, so `make test` and CI need nothing else.
+
+Stages (each prints its wall-clock time):
+  unit    every executable build/unit/test_* (the Makefile builds them: C
+          tests built with ASan/UBSan, and the KTAP parser's Python tests);
+          a binary is one test, or one per case if it prints KTAP
+  boot    boots the ISO with "ktest=all" in each configuration (bios-smp1:
+          SeaBIOS, one CPU; uefi-smp2: OVMF on q35, two CPUs), two QEMUs at a
+          time, and reports each in-kernel test as "<config>: <name>"; the
+          serial log goes to build/test-logs/<config>.log
+  screen  tests/screen_test.py, if present (checks what the screen shows)
+  gdb     tests/gdb_test.py: GDB attached to QEMU's stub from a cold start
+
+Output: "ok NAME", "FAIL NAME: why" (details indented below) or
+"skip NAME: why" per test, then one last line "N passed, N failed" (with
+", N skipped" when some were skipped).
+
+    python3 tests/run.py --build build
+    python3 tests/run.py --only boot --configs bios-smp1,uefi-smp4
+    python3 tests/run.py --only boot --ktest 'trap_*'
+"""
+
+import argparse
+import concurrent.futures
+import hashlib
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import ktap  # noqa: E402
+
+STAGES = ("unit", "boot", "screen", "gdb", "bugs")
+DEFAULT_CONFIGS = ("bios-smp1", "uefi-smp2")
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+PANIC = "Kernel panic - not syncing"
+LOG_TAIL = 20           # log lines shown under a failed boot
+
+
+# ---------------------------------------------------------------- reporting
+
+class Report:
+    """Prints result lines as they come and counts them.  Thread-safe, so
+    stages may report from worker threads."""
+
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.lock = threading.Lock()
+
+    def ok(self, name):
+        with self.lock:
+            self.passed += 1
+            print("ok %s" % name, flush=True)
+
+    def fail(self, name, why, details=()):
+        with self.lock:
+            self.failed += 1
+            print("FAIL %s: %s" % (name, why))
+            for line in details:
+                print("    | %s" % line)
+            sys.stdout.flush()
+
+    def skip(self, name, why):
+        with self.lock:
+            self.skipped += 1
+            print("skip %s: %s" % (name, why), flush=True)
+
+    def summary(self):
+        line = "%d passed, %d failed" % (self.passed, self.failed)
+        if self.skipped:
+            line += ", %d skipped" % self.skipped
+        return line
+
+
+def tail(text, n=LOG_TAIL):
+    lines = [ktap.clean(line) for line in text.replace("\r", "\n").split("\n")]
+    lines = [line for line in lines if line.strip()]
+    return lines[-n:] if lines else ["(empty)"]
+
+
+# ---------------------------------------------------------------- QEMU helpers
+# run-qemu.sh builds the same command lines for people; keep them in step.
+
+def parse_config(config):
+    """'bios-smp1' -> ('bios', 1); 'uefi-smp2' -> ('uefi', 2)."""
+    match = re.fullmatch(r"(bios|uefi)-smp([1-8])", config)
+    if not match:
+        raise ValueError("bad config %r: use bios-smpN or uefi-smpN, N = 1..8" % config)
+    return match.group(1), int(match.group(2))
+
+
+def ensure_iso(build, cmdline):
+    """Return an ISO whose GRUB entry passes CMDLINE, building it with
+    scripts/mkiso.sh if the cached one is missing or older than the kernel.
+    Same cache as run-qemu.sh: build/iso/<sha1 of the command line>.iso."""
+    elf = os.path.join(build, "switchyard.elf")
+    mkiso = os.path.join(ROOT, "scripts", "mkiso.sh")
+    digest = hashlib.sha1(cmdline.encode()).hexdigest()
+    iso = os.path.join(build, "iso", digest + ".iso")
+    if (not os.path.exists(iso) or os.path.getmtime(elf) > os.path.getmtime(iso)
+            or os.path.getmtime(mkiso) > os.path.getmtime(iso)):
+        subprocess.run(["sh", mkiso, elf, cmdline, iso], check=True, cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        with open(os.path.join(build, "iso", digest + ".cmdline"), "w") as f:
+            f.write(cmdline + "\n")
+    return iso
+
+
+def qemu_command(config, iso, serial_log, private_dir, extra=()):
+    """The QEMU command line for CONFIG with serial output to SERIAL_LOG.
+    UEFI gets a private copy of the OVMF variable store in PRIVATE_DIR."""
+    firmware, cpus = parse_config(config)
+    name = os.path.splitext(os.path.basename(serial_log))[0]
+    cmd = ["qemu-system-x86_64", "-cpu", "max", "-m", "256M", "-smp", str(cpus),
+           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-cdrom", iso, "-serial", "file:" + serial_log,
+           "-display", "none", "-monitor", "none",
+           # With -no-reboot a triple fault just stops QEMU; this log keeps
+           # the CPU state at that moment for the post-mortem.
+           "-d", "cpu_reset", "-D", os.path.join(private_dir, name + ".qemu.log")]
+    if firmware == "uefi":
+        vars_copy = os.path.join(private_dir, name + ".vars.fd")
+        shutil.copyfile(OVMF_VARS, vars_copy)
+        cmd += ["-machine", "q35",
+                "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+                "-drive", "if=pflash,format=raw,file=" + vars_copy]
+    return cmd + list(extra)
+
+
+def run_qemu(cmd, timeout):
+    """Run QEMU; return (status or None if it timed out, stderr text, seconds)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        status = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        status = None
+    return status, out.decode("utf-8", "replace"), time.monotonic() - start
+
+
+# ---------------------------------------------------------------- unit stage
+
+def stage_unit(args, report):
+    unit_dir = os.path.join(args.build, "unit")
+    binaries = sorted(
+        os.path.join(unit_dir, name) for name in os.listdir(unit_dir)
+        if name.startswith("test_") and os.access(os.path.join(unit_dir, name), os.X_OK)
+        and os.path.isfile(os.path.join(unit_dir, name))) if os.path.isdir(unit_dir) else []
+    if not binaries:
+        report.skip("unit", "no executables %s/test_* (run `make unit`)" % unit_dir)
+        return
+    for path in binaries:
+        name = "unit: " + os.path.basename(path)
+        try:
+            proc = subprocess.run([path], cwd=ROOT, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=args.unit_timeout)
+        except subprocess.TimeoutExpired as error:
+            report.fail(name, "timed out after %d s" % args.unit_timeout,
+                        tail((error.output or b"").decode("utf-8", "replace")))
+            continue
+        output = proc.stdout.decode("utf-8", "replace")
+        result = ktap.parse(output)
+        if result.version is not None and result.plan is not None:
+            # It speaks KTAP: one line per case.
+            for test in result.tests:
+                report_test(report, "%s: %s" % (name, test.name), test)
+            if result.errors or (proc.returncode != 0 and result.ok):
+                why = "; ".join(result.errors) or "exit status %d" % proc.returncode
+                report.fail(name, why, tail(output))
+            elif proc.returncode == 0 and not result.ok:
+                report.fail(name, "cases failed but the exit status was 0")
+        elif proc.returncode == 0:
+            report.ok(name)
+        else:
+            report.fail(name, "exit status %d" % proc.returncode, tail(output))
+
+
+def report_test(report, name, test):
+    """Report one parsed KTAP test."""
+    if test.status == ktap.PASS:
+        report.ok(name)
+    elif test.status == ktap.SKIP:
+        reason = re.sub(r"^(?i:skip|todo)\s*", "", test.directive) or "skipped"
+        report.skip(name, reason)
+    elif test.status == ktap.CRASHED:
+        report.fail(name, "crashed (no result line)", test.diagnostics[-LOG_TAIL:])
+    else:
+        details = list(test.diagnostics)
+        for path, sub in walk_subtests(test):
+            if sub.status in (ktap.FAIL, ktap.CRASHED):
+                details.append("subtest %s: %s" % ("/".join(path), sub.status))
+        report.fail(name, test.directive or "not ok", details[-LOG_TAIL:])
+
+
+def walk_subtests(test, prefix=()):
+    for sub in test.subtests:
+        path = prefix + (sub.name,)
+        yield path, sub
+        yield from walk_subtests(sub, path)
+
+
+# ---------------------------------------------------------------- boot stage
+
+def boot_one(args, config, iso):
+    """Boot CONFIG once; return (config, result lines to report, seconds).
+    The lines are returned rather than printed so each configuration's
+    results come out together even though two boots run at once."""
+    logdir = os.path.join(args.build, "test-logs")
+    serial_log = os.path.join(logdir, config + ".log")
+    if os.path.exists(serial_log):
+        os.remove(serial_log)
+    cmd = qemu_command(config, iso, serial_log, logdir)
+    status, stderr, seconds = run_qemu(cmd, args.timeout)
+    try:
+        with open(serial_log, "rb") as f:
+            log = f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        log = ""
+    result = ktap.parse(log)
+    counts = result.counts()
+    broken = counts[ktap.FAIL] + counts[ktap.CRASHED]
+
+    problems = []
+    if status is None:
+        problems.append("timed out after %d s" % args.timeout)
+    elif status == 1:
+        if broken:
+            problems.append("the kernel exited with success but %d test(s) failed" % broken)
+    elif status == 3:
+        if not broken:
+            problems.append("the kernel exited with 'tests failed' but no KTAP result failed")
+    elif status == 5:
+        problems.append("the kernel exited with the panic code")
+    elif status == 0:
+        # QEMU's -d cpu_reset log says "Triple fault" when that was the cause.
+        qemu_log = cmd[cmd.index("-D") + 1]
+        try:
+            with open(qemu_log, errors="replace") as f:
+                triple = "Triple fault" in f.read()
+        except OSError:
+            triple = False
+        if triple:
+            problems.append("triple fault (QEMU runs with -no-reboot, so it stopped); for the "
+                            "exception chain rerun with: ./run-qemu.sh --append ktest=%s "
+                            "-- -d int,cpu_reset -D build/qemu.log" % args.ktest)
+        else:
+            problems.append("QEMU exited with status 0 without the exit device: a reboot "
+                            "(QEMU runs with -no-reboot) or an ACPI power-off")
+    else:
+        problems.append("QEMU exited with status %d" % status)
+    problems += [e for e in result.errors if e not in problems]
+
+    lines = []
+    for test in result.tests:
+        lines.append((config + ": " + test.name, test))
+    details = tail(log)
+    qemu_messages = [line for line in stderr.splitlines()
+                     if line.strip() and "terminating on signal" not in line]
+    if qemu_messages:
+        details += ["(QEMU) " + line for line in qemu_messages[-5:]]
+    lines.append((config + ": boot", (problems, details + ["serial log: %s" % os.path.relpath(serial_log, ROOT)])))
+    return config, lines, seconds
+
+
+def stage_boot(args, report):
+    os.makedirs(os.path.join(args.build, "test-logs"), exist_ok=True)
+    try:
+        iso = ensure_iso(args.build, "ktest=" + args.ktest)
+    except subprocess.CalledProcessError as error:
+        report.fail("boot: build ISO", "mkiso.sh failed",
+                    tail(error.output.decode("utf-8", "replace")))
+        return
+    timings = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(boot_one, args, config, iso) for config in args.configs]
+        # Report in the order given, each configuration's lines together.
+        for future in futures:
+            config, lines, seconds = future.result()
+            timings.append("%s %.1f s" % (config, seconds))
+            stopped_in = None
+            for name, item in lines:
+                if isinstance(item, ktap.Test) and item.status == ktap.CRASHED and stopped_in:
+                    # After the test the kernel died in, the rest never ran.
+                    report.fail(name, "never ran (the kernel stopped in %s)" % stopped_in)
+                elif isinstance(item, ktap.Test):
+                    if item.status == ktap.CRASHED:
+                        stopped_in = item.name
+                    report_test(report, name, item)
+                else:
+                    problems, details = item
+                    if problems:
+                        report.fail(name, "; ".join(problems), details)
+                    else:
+                        report.ok(name)
+    print("-- boot times: " + ", ".join(timings))
+
+
+# ---------------------------------------------------------------- screen and gdb
+
+def load_module(name):
+    path = os.path.join(ROOT, "tests", name + ".py")
+    if not os.path.exists(path):
+        return None
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def report_tuples(report, prefix, results, message_names_check=False):
+    """Report (name, passed, message) tuples from a test module; passed is
+    True, False, or None for a skip.  With MESSAGE_NAMES_CHECK the module
+    uses one name for several checks and the message says which check it
+    is, so a passing line shows the message too."""
+    for name, passed, message in results:
+        name = name if name.startswith(prefix) else prefix + name
+        if passed is None:
+            report.skip(name, message or "skipped")
+        elif passed:
+            first = str(message or "").splitlines()[0] if message else ""
+            report.ok("%s: %s" % (name, first) if message_names_check and first else name)
+        else:
+            lines = str(message or "failed").splitlines() or ["failed"]
+            report.fail(name, lines[0], lines[1:])
+
+
+def stage_screen(args, report):
+    try:
+        module = load_module("screen_test")
+    except Exception as error:      # a broken module must not stop the run
+        report.fail("screen", "cannot load tests/screen_test.py: %s" % error)
+        return
+    if module is None:
+        report.skip("screen", "tests/screen_test.py does not exist")
+        return
+    logdir = os.path.join(args.build, "test-logs")
+    os.makedirs(logdir, exist_ok=True)
+    # The screen test takes a firmware ("bios", "uefi" or "both"), not a
+    # CPU count: test the firmwares that the selected configurations use.
+    firmwares = sorted(set(parse_config(config)[0] for config in args.configs))
+    which = "both" if len(firmwares) == 2 else firmwares[0]
+    try:
+        results = module.run(args.build, which, logdir)
+    except Exception as error:
+        report.fail("screen", "%s: %s" % (type(error).__name__, error))
+        return
+    report_tuples(report, "screen", results, message_names_check=True)
+
+
+def stage_gdb(args, report):
+    try:
+        module = load_module("gdb_test")
+    except Exception as error:
+        report.fail("gdb", "cannot load tests/gdb_test.py: %s" % error)
+        return
+    if module is None:
+        report.skip("gdb", "tests/gdb_test.py does not exist")
+        return
+    try:
+        results = module.run(args.build, os.path.join(args.build, "test-logs"))
+    except Exception as error:
+        report.fail("gdb", "%s: %s" % (type(error).__name__, error))
+        return
+    report_tuples(report, "gdb: ", results)
+
+
+def stage_bugs(args, report):
+    """Every bug switch in tests/bugs.txt must make its test fail
+    (tests/test_bugs.py): proof that the tests bite."""
+    try:
+        module = load_module("test_bugs")
+    except Exception as error:
+        report.fail("bugs", "cannot load tests/test_bugs.py: %s" % error)
+        return
+    if module is None:
+        report.skip("bugs", "tests/test_bugs.py does not exist")
+        return
+    for name, test, message in module.read_registry(os.path.join(ROOT, "tests", "bugs.txt")):
+        try:
+            passed, why = module.check(name, test, message)
+        except Exception as error:
+            passed, why = False, "%s: %s" % (type(error).__name__, error)
+        if passed:
+            report.ok("bug=%s: %s" % (name, test))
+        else:
+            report.fail("bug=%s: %s" % (name, test), why)
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build", default="build", help="build directory (default: build)")
+    parser.add_argument("--only", default=",".join(STAGES),
+                        help="comma-separated stages to run: %s" % ", ".join(STAGES))
+    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS),
+                        help="boot configurations, bios-smpN or uefi-smpN (default: %(default)s)")
+    parser.add_argument("--ktest", default="all",
+                        help="value of ktest= for the boot matrix (default: all)")
+    parser.add_argument("--timeout", type=int, default=120, help="seconds per boot (default: 120)")
+    parser.add_argument("--unit-timeout", type=int, default=120, help="seconds per unit binary")
+    parser.add_argument("-j", "--jobs", type=int, default=2, help="QEMUs at a time (default: 2)")
+    args = parser.parse_args()
+
+    args.build = os.path.abspath(args.build)
+    stages = [s for s in args.only.split(",") if s]
+    for stage in stages:
+        if stage not in STAGES:
+            parser.error("unknown stage %r (stages: %s)" % (stage, ", ".join(STAGES)))
+    args.configs = [c for c in args.configs.split(",") if c]
+    for config in args.configs:
+        try:
+            parse_config(config)
+        except ValueError as error:
+            parser.error(str(error))
+    if ("boot" in stages or "gdb" in stages) and not os.path.exists(
+            os.path.join(args.build, "switchyard.elf")):
+        parser.error("%s/switchyard.elf does not exist: run make first" % args.build)
+
+    report = Report()
+    runners = {"unit": stage_unit, "boot": stage_boot, "screen": stage_screen,
+               "gdb": stage_gdb, "bugs": stage_bugs}
+    total_start = time.monotonic()
+    for stage in STAGES:
+        if stage not in stages:
+            continue
+        print("== %s" % stage, flush=True)
+        start = time.monotonic()
+        try:
+            runners[stage](args, report)
+        except Exception as error:   # report, and let the other stages run
+            report.fail(stage, "harness error: %s: %s" % (type(error).__name__, error))
+        print("-- %s: %.1f s" % (stage, time.monotonic() - start), flush=True)
+    print("-- total: %.1f s" % (time.monotonic() - total_start))
+    print(report.summary(), flush=True)
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
