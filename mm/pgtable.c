@@ -228,7 +228,7 @@ void dump_page_walk(struct mm_struct *mm, u64 va)
 	for (int lvl = 4; lvl >= 1; lvl--) {
 		pteval_t e = table[(va >> shifts[lvl]) & 511];
 
-		printk(KERN_CONT "%s%s %lx", lvl == 4 ? KERN_ERR : "", names[lvl], e);
+		printk(KERN_CONT " %s %lx", names[lvl], e);
 		if (!pte_present(e) || lvl == 1 || pte_large(e))
 			break;
 		table = table_of(e);
