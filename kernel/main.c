@@ -35,6 +35,7 @@
 #include "kernel/string.h"
 #include "kernel/cpu.h"
 #include "mm/memblock.h"
+#include "kernel/apic.h"
 #include "mm/pgtable.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
@@ -136,6 +137,11 @@ void kmain(u32 magic, u32 info_phys)
 	paging_init();
 	page_alloc_init();
 	kmalloc_init();
+
+	apic_init();
+	apic_timer_calibrate();
+	apic_timer_setup_this_cpu();
+	local_irq_enable();		/* from here on the tick runs */
 
 	if (tests) {
 		int failed = ktest_run(tests);

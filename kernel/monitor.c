@@ -21,6 +21,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/cpu.h"
 #include "mm/memblock.h"
+#include "kernel/irq.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
 #include "mm/mm.h"
@@ -75,6 +76,7 @@ static void cmd_uptime(const char *arg)
 		   (unsigned long)(ns / 1000000 % 1000), (unsigned long)tsc_khz);
 }
 
+static void cmd_irqs(const char *arg) { show_interrupts(); }
 static void cmd_cmdline(const char *arg) { printk_raw("%s\n", cmdline_raw()); }
 static void cmd_ktest(const char *arg) { ktest_run(*arg ? arg : "all"); }
 static void cmd_poweroff(const char *arg) { machine_exit(EXIT_SUCCESS); }
@@ -87,6 +89,7 @@ static const struct command commands[] = {
 	{ "mem",      "memory map, allocators, counters",   cmd_mem },
 	{ "dmesg",    "print the kernel log buffer",        cmd_dmesg },
 	{ "uptime",   "time since boot",                    cmd_uptime },
+	{ "irqs",     "interrupt counts per vector",        cmd_irqs },
 	{ "cmdline",  "the kernel command line",            cmd_cmdline },
 	{ "ktest",    "run in-kernel tests: ktest [glob,...]", cmd_ktest },
 	{ "poweroff", "leave the machine (exit status 0)",  cmd_poweroff },
@@ -133,7 +136,12 @@ static void read_line(char *buf, size_t size)
 		int c = serial_getc();
 
 		if (c < 0) {
-			cpu_relax();
+			/* nothing typed: sleep until the next interrupt (the
+			 * tick, at the latest) instead of spinning */
+			if (read_flags() & X86_EFLAGS_IF)
+				halt();
+			else
+				cpu_relax();
 			continue;
 		}
 		if (c == '\r' || c == '\n') {

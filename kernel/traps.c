@@ -24,6 +24,7 @@
 #include "kernel/cpu.h"
 #include "kernel/smp.h"
 #include "kernel/catch.h"
+#include "kernel/irq.h"
 #include "mm/mm.h"
 #include "mm/kstack.h"
 
@@ -167,6 +168,5 @@ void do_trap(struct pt_regs *regs)
 		do_kernel_exception(regs);
 		return;
 	}
-	printk(KERN_WARNING "unexpected interrupt on vector %lu, ignored\n",
-	       (unsigned long)regs->vector);
+	handle_irq(regs);	/* device interrupts and IPIs: kernel/irq.c */
 }
