@@ -101,6 +101,16 @@ void apic_setup_this_cpu(void)
 	apic_eoi();			/* drop anything left in service */
 }
 
+/* An AP's APIC comes out of INIT in xAPIC mode: match the BSP's mode. */
+void apic_enable_secondary(void)
+{
+	u64 base = rdmsr(MSR_IA32_APICBASE) | APICBASE_ENABLE;
+
+	if (x2apic)
+		base |= APICBASE_X2APIC;
+	wrmsr(MSR_IA32_APICBASE, base);
+}
+
 void apic_init(void)
 {
 	u64 base = rdmsr(MSR_IA32_APICBASE);

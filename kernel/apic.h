@@ -53,6 +53,7 @@
 
 void apic_init(void);			/* boot CPU: choose mode, then setup */
 void apic_setup_this_cpu(void);		/* every CPU, the BSP included */
+void apic_enable_secondary(void);
 u32 apic_read(u32 reg);
 void apic_write(u32 reg, u32 val);
 void apic_eoi(void);

@@ -6,6 +6,8 @@
  * kernel window).  kmain brings the machine up in dependency order; each
  * step may use only what the steps before it set up:
  *
+ *   per-CPU area      - GS.base -> CPU 0's struct percpu; printk reads
+ *                       smp_processor_id() through it, so it comes first
  *   serial            - so everything after can print
  *   boot information  - command line, memory map, framebuffer
  *   consoles, clock   - framebuffer or VGA text; TSC calibration
@@ -34,8 +36,12 @@
 #include "kernel/monitor.h"
 #include "kernel/string.h"
 #include "kernel/cpu.h"
+#include "kernel/percpu.h"
 #include "mm/memblock.h"
 #include "kernel/apic.h"
+#include "kernel/acpi.h"
+#include "kernel/io_apic.h"
+#include "kernel/smpboot.h"
 #include "mm/pgtable.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
@@ -107,6 +113,7 @@ void kmain(u32 magic, u32 info_phys)
 {
 	const char *tests;
 
+	percpu_init_cpu(0);
 	serial_init();
 	if (magic != MB2_BOOTLOADER_MAGIC)	/* entry.S checked; be sure */
 		panic("bad multiboot2 magic %#x", magic);
@@ -135,13 +142,17 @@ void kmain(u32 magic, u32 info_phys)
 		(unsigned long)(memblock_phys_mem_size() >> 20),
 		(unsigned long)(memblock_free_size() >> 20));
 	paging_init();
+	smp_prepare_trampoline();	/* needs memblock's low memory */
 	page_alloc_init();
 	kmalloc_init();
+	acpi_init(&boot_info);
 
 	apic_init();
+	io_apic_init();
 	apic_timer_calibrate();
 	apic_timer_setup_this_cpu();
 	local_irq_enable();		/* from here on the tick runs */
+	smp_boot_cpus();
 
 	if (tests) {
 		int failed = ktest_run(tests);

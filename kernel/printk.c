@@ -1,9 +1,12 @@
 /*
  * printk.c - formats log messages, keeps the log buffer, feeds the consoles.
  *
- * One CPU runs today; the SMP issue puts a spinlock (taken with interrupts
- * off) around emit() so lines from different CPUs do not interleave.  Until
- * then the interrupt flag alone makes emit() atomic.
+ * logbuf_lock, taken with interrupts off, serializes the log buffer and
+ * the consoles, so lines from different CPUs do not interleave.  It is a
+ * bare arch_spinlock_t: the spinlock debug checks report through printk,
+ * and must not re-enter it through the lock they are reporting on.  It is
+ * the innermost lock (docs/locking.md): any code, holding any lock, may
+ * call printk.
  *
  * Invariant: printk may be called from anywhere, including exception
  * handlers and panic(): it never allocates and never sleeps.  A message
@@ -16,12 +19,16 @@
 #include "kernel/time.h"
 #include "kernel/smp.h"
 #include "kernel/cpu.h"
+#include "kernel/irqflags.h"
+#include "kernel/spinlock.h"
 
 int console_loglevel = CONSOLE_LOGLEVEL_DEFAULT;
 
 static char log_buf[LOG_BUF_SIZE];
 static u64 log_next;		/* total bytes ever written */
 static bool at_line_start = true;
+static arch_spinlock_t logbuf_lock = __ARCH_SPIN_LOCK_UNLOCKED;
+static int logbuf_cpu = -1;	/* holder of logbuf_lock; -1 when free */
 
 static void log_store(const char *s, size_t n)
 {
@@ -37,18 +44,29 @@ static void emit(const char *s, size_t n, bool to_console)
 		console_write(s, n);
 }
 
-static u64 irq_save(void)
+/*
+ * Returns false, without the lock, if this CPU already holds it: an
+ * exception or NMI inside emit() (a faulting console driver, a panic) is
+ * printing.  Spinning would hang the CPU on itself and lose that report;
+ * writing unlocked only interleaves with this CPU's own interrupted line.
+ */
+static bool logbuf_lock_irqsave(unsigned long *flags)
 {
-	u64 flags = read_flags();
-
-	local_irq_disable();
-	return flags;
+	local_irq_save(*flags);
+	if (READ_ONCE(logbuf_cpu) == smp_processor_id())
+		return false;
+	arch_spin_lock(&logbuf_lock);
+	logbuf_cpu = smp_processor_id();
+	return true;
 }
 
-static void irq_restore(u64 flags)
+static void logbuf_unlock_irqrestore(unsigned long flags, bool locked)
 {
-	if (flags & X86_EFLAGS_IF)
-		local_irq_enable();
+	if (locked) {
+		logbuf_cpu = -1;
+		arch_spin_unlock(&logbuf_lock);
+	}
+	local_irq_restore(flags);
 }
 
 /*
@@ -59,8 +77,8 @@ int vprintk(const char *fmt, va_list ap)
 {
 	char buf[512], prefix[40], *msg = buf;
 	int level = LOGLEVEL_DEFAULT, n, plen;
-	bool cont = false, show;
-	u64 flags;
+	bool cont = false, show, locked;
+	unsigned long flags;
 
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (n >= (int)sizeof(buf))
@@ -75,7 +93,7 @@ int vprintk(const char *fmt, va_list ap)
 	}
 	show = level < console_loglevel;
 
-	flags = irq_save();
+	locked = logbuf_lock_irqsave(&flags);
 	if (!cont && !at_line_start)	/* an unfinished line: end it first */
 		emit("\n", 1, show);
 	if (at_line_start && n > 0) {
@@ -89,7 +107,7 @@ int vprintk(const char *fmt, va_list ap)
 	emit(msg, n, show);
 	if (n > 0)
 		at_line_start = msg[n - 1] == '\n';
-	irq_restore(flags);
+	logbuf_unlock_irqrestore(flags, locked);
 	return n;
 }
 
@@ -108,7 +126,8 @@ int printk_raw(const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
-	u64 flags;
+	unsigned long flags;
+	bool locked;
 	int n;
 
 	va_start(ap, fmt);
@@ -116,13 +135,13 @@ int printk_raw(const char *fmt, ...)
 	va_end(ap);
 	if (n >= (int)sizeof(msg))
 		n = sizeof(msg) - 1;
-	flags = irq_save();
+	locked = logbuf_lock_irqsave(&flags);
 	if (!at_line_start && n > 0 && msg[0] != '\n' && msg[0] != '\r')
 		emit("\n", 1, true);
 	emit(msg, n, true);
 	if (n > 0)
 		at_line_start = msg[n - 1] == '\n';
-	irq_restore(flags);
+	logbuf_unlock_irqrestore(flags, locked);
 	return n;
 }
 

@@ -3,11 +3,24 @@
  *
  * Serial is the console tests and CI read, so it is registered first and
  * works before anything else.  Output polls the Line Status Register's
- * "transmit holding register empty" bit; input (serial_getc) polls "data
- * ready".  The SMP issue switches input to the UART's receive interrupt.
+ * "transmit holding register empty" bit.  Input is polled ("data ready")
+ * until serial_enable_rx_irq() routes COM1's IRQ 4 through the I/O APIC;
+ * from then on the receive interrupt moves bytes into a ring that
+ * serial_getc() drains, and the monitor can halt between keystrokes.
+ *
+ * Invariant: the ring is filled only by the interrupt handler and drained
+ * only with interrupts off, so on one CPU the two never interleave (the
+ * console lock of the SMP work covers the multi-CPU case).
  */
 #include "kernel/console.h"
 #include "kernel/io.h"
+#include "kernel/io_apic.h"
+#include "kernel/irq.h"
+#include "kernel/irq_vectors.h"
+#include "kernel/apic.h"
+#include "kernel/printk.h"
+#include "kernel/errno.h"
+#include "kernel/irqflags.h"
 
 #define COM1		0x3f8
 #define UART_DATA	0	/* DLAB=0: data; DLAB=1: divisor low */
@@ -20,7 +33,12 @@
 #define  LSR_THRE	0x20	/* transmit holding register empty */
 #define UART_SCR	7
 
-static bool serial_present;
+#define RX_RING	256
+
+static bool serial_present, rx_irq;
+static char rx_ring[RX_RING];
+static unsigned rx_head, rx_tail;	/* head: next write, tail: next read */
+static u64 rx_dropped;
 
 static void serial_putc(char c)
 {
@@ -61,9 +79,51 @@ void serial_init(void)
 	register_console(&serial_console);
 }
 
+static void serial_rx_interrupt(struct pt_regs *regs)
+{
+	/* drain the FIFO: one interrupt may stand for several bytes */
+	while (inb(COM1 + UART_LSR) & LSR_DR) {
+		char c = inb(COM1 + UART_DATA);
+
+		if (rx_head - rx_tail < RX_RING)
+			rx_ring[rx_head++ % RX_RING] = c;
+		else
+			rx_dropped++;
+	}
+}
+
+int serial_enable_rx_irq(u32 gsi, u16 flags)
+{
+	int err;
+
+	if (!serial_present)
+		return -ENODEV;
+	err = request_vector(ISA_IRQ_VECTOR(4), serial_rx_interrupt, "COM1");
+	if (!err)
+		err = io_apic_route(gsi, ISA_IRQ_VECTOR(4), apic_id(), flags);
+	if (err) {
+		pr_warn("serial: no receive interrupt (%d), input stays polled\n", err);
+		return err;
+	}
+	rx_irq = true;
+	outb(COM1 + UART_IER, 0x01);		/* interrupt on received data */
+	pr_info("serial: COM1 receive interrupt on GSI %u, vector %#x\n",
+		gsi, ISA_IRQ_VECTOR(4));
+	return 0;
+}
+
 int serial_getc(void)
 {
-	if (!serial_present || !(inb(COM1 + UART_LSR) & LSR_DR))
+	unsigned long flags;
+	int c = -1;
+
+	if (!serial_present)
 		return -1;
-	return inb(COM1 + UART_DATA);
+	if (!rx_irq)
+		return (inb(COM1 + UART_LSR) & LSR_DR) ? inb(COM1 + UART_DATA) : -1;
+	local_irq_save(flags);
+	if (rx_tail != rx_head)
+		c = (unsigned char)rx_ring[rx_tail++ % RX_RING];
+	local_irq_restore(flags);
+	return c;
 }

@@ -32,6 +32,7 @@
 #include "kernel/printk.h"
 #include "kernel/panic.h"
 #include "kernel/layout.h"
+#include "kernel/smp.h"
 
 extern char boot_stack_guard[];
 bool smap_enabled;
@@ -86,7 +87,9 @@ static void populate_kernel_pgd(void)
 			panic("paging_init: out of memory for the kernel PML4");
 }
 
-static void enable_protections(void)
+/* Every CPU runs this once its CR3 holds init_mm's tables (APs from
+ * start_secondary): the bits must match on all CPUs. */
+void cpu_enable_protections(void)
 {
 	u64 cr4 = read_cr4() | X86_CR4_PGE;
 
@@ -100,6 +103,8 @@ static void enable_protections(void)
 	if (boot_cpu_has(X86_FEATURE_UMIP))
 		cr4 |= X86_CR4_UMIP;		/* no SGDT/SIDT/... in ring 3 */
 	write_cr4(cr4);
+	if (smp_processor_id() != 0)
+		return;
 	pr_info("mm: CR0.WP on; SMEP %s, SMAP %s, UMIP %s, global pages on\n",
 		(cr4 & X86_CR4_SMEP) ? "on" : "absent",
 		(cr4 & X86_CR4_SMAP) ? "on" : "absent",
@@ -125,5 +130,5 @@ void paging_init(void)
 		KSTACK_START, KSTACK_END - 1, KSTACK_SLOTS, THREAD_SIZE >> 10);
 
 	switch_mm(&init_mm, &init_mm);		/* CR3 := init_mm.pgd */
-	enable_protections();
+	cpu_enable_protections();
 }

@@ -82,6 +82,7 @@ pteval_t *__walk_page_table(struct mm_struct *mm, u64 va, bool alloc, int *level
 extern pteval_t __supported_pte_mask;
 void *early_zeroed_page(void);
 void paging_init(void);
+void cpu_enable_protections(void);
 extern bool smap_enabled;
 extern u64 direct_map_size;
 

@@ -1,9 +1,11 @@
 /*
  * tlb.c - the CR3 write path and local TLB flushes.
  *
- * One CPU runs today, so a flush is a local INVLPG or CR3 reload.  The SMP
- * and TLB issues turn flush_tlb_mm_range() into shootdowns to every CPU in
- * the mm's cpumask, driven by mm->tlb_gen (bumped by set_pte()).
+ * A flush is still a local INVLPG or CR3 reload: user mms are only ever
+ * loaded on the CPU that runs the tests, and kernel mappings are not yet
+ * changed while other CPUs run.  The TLB issue turns flush_tlb_mm_range()
+ * into shootdowns to every CPU in the mm's cpumask, driven by mm->tlb_gen
+ * (bumped by set_pte()).
  *
  * Invariant: cpu_tlbstate.loaded_mm always names the mm whose pgd is in
  * CR3, and holds an mm_count reference on it (mmgrab) while it is there,
@@ -13,9 +15,17 @@
 #include "mm/mm.h"
 #include "kernel/cpu.h"
 #include "kernel/layout.h"
+#include "kernel/smp.h"
 
 struct tlb_stats tlb_stats;
-static struct tlb_state cpu_tlbstate = { .loaded_mm = &init_mm };
+/* per CPU; CPU 0's reference on init_mm is counted in init_mm's initial
+ * mm_count, an AP takes its own in tlb_init_secondary() */
+static struct tlb_state cpu_tlbstate[NR_CPUS] = { [0] = { .loaded_mm = &init_mm } };
+
+static struct tlb_state *this_tlbstate(void)
+{
+	return &cpu_tlbstate[smp_processor_id()];
+}
 
 /* THE CR3 write. */
 static void write_cr3(u64 val)
@@ -26,7 +36,7 @@ static void write_cr3(u64 val)
 
 struct mm_struct *current_mm(void)
 {
-	return cpu_tlbstate.loaded_mm;
+	return this_tlbstate()->loaded_mm;
 }
 
 void switch_mm(struct mm_struct *prev, struct mm_struct *next)
@@ -37,7 +47,7 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next)
 	/* MOV to CR3 without PCIDs flushes all non-global entries (SDM Vol.
 	 * 3A, "Invalidation of TLBs and Paging-Structure Caches"). */
 	write_cr3(virt_to_phys(next->pgd));
-	cpu_tlbstate.loaded_mm = next;
+	this_tlbstate()->loaded_mm = next;
 	mmdrop(prev);
 }
 
@@ -64,7 +74,7 @@ void __flush_tlb_all(void)
 void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end)
 {
 	/* Kernel mappings are in every mm; user ones only matter if loaded. */
-	if (mm != &init_mm && mm != cpu_tlbstate.loaded_mm)
+	if (mm != &init_mm && mm != this_tlbstate()->loaded_mm)
 		return;
 	if ((end - start) >> PAGE_SHIFT > FLUSH_ONE_BY_ONE_MAX) {
 		__flush_tlb_all();
@@ -76,10 +86,19 @@ void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end)
 	}
 }
 
+/* An AP arrives on the trampoline's page tables; move it to init_mm's
+ * through the one CR3 path, holding a reference like every loaded mm. */
+void tlb_init_secondary(void)
+{
+	this_tlbstate()->loaded_mm = &init_mm;
+	mmgrab(&init_mm);
+	switch_mm(&init_mm, &init_mm);
+}
+
 void use_mm(struct mm_struct *mm)
 {
 	mmget(mm);
-	switch_mm(cpu_tlbstate.loaded_mm, mm);
+	switch_mm(this_tlbstate()->loaded_mm, mm);
 }
 
 void unuse_mm(struct mm_struct *mm)

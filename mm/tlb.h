@@ -21,6 +21,7 @@ void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end);
 void __flush_tlb_all(void);
 
 /* Linux's kthread_use_mm()/kthread_unuse_mm(): borrow a user mm */
+void tlb_init_secondary(void);
 void use_mm(struct mm_struct *mm);
 void unuse_mm(struct mm_struct *mm);
 

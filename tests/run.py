@@ -9,9 +9,9 @@ Stages (each prints its wall-clock time):
   unit    every executable build/unit/test_* (the Makefile builds them: C
           tests built with ASan/UBSan, and the KTAP parser's Python tests);
           a binary is one test, or one per case if it prints KTAP
-  boot    boots the ISO with "ktest=all" in each configuration (bios-smp1:
-          SeaBIOS, one CPU; uefi-smp2: OVMF on q35, two CPUs), two QEMUs at a
-          time, and reports each in-kernel test as "<config>: <name>"; the
+  boot    boots the ISO with "ktest=all expect_cpus=N" in each configuration
+          (bios-smp1 and bios-smp4: SeaBIOS, one and four CPUs; uefi-smp2:
+          OVMF on q35, two CPUs), two QEMUs at a time, and reports each in-kernel test as "<config>: <name>"; the
           serial log goes to build/test-logs/<config>.log
   screen  tests/screen_test.py, if present (checks what the screen shows)
   gdb     tests/gdb_test.py: GDB attached to QEMU's stub from a cold start
@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 import ktap  # noqa: E402
 
 STAGES = ("unit", "boot", "screen", "gdb", "bugs")
-DEFAULT_CONFIGS = ("bios-smp1", "uefi-smp2")
+DEFAULT_CONFIGS = ("bios-smp1", "bios-smp4", "uefi-smp2")
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 PANIC = "Kernel panic - not syncing"
@@ -285,15 +285,21 @@ def boot_one(args, config, iso):
 
 def stage_boot(args, report):
     os.makedirs(os.path.join(args.build, "test-logs"), exist_ok=True)
+    # Each boot tells the kernel how many CPUs QEMU gave it (expect_cpus=),
+    # so the SMP tests can check that every one came online.
+    isos = {}
     try:
-        iso = ensure_iso(args.build, "ktest=" + args.ktest)
+        for config in args.configs:
+            isos[config] = ensure_iso(args.build, "ktest=%s expect_cpus=%d"
+                                      % (args.ktest, parse_config(config)[1]))
     except subprocess.CalledProcessError as error:
         report.fail("boot: build ISO", "mkiso.sh failed",
                     tail(error.output.decode("utf-8", "replace")))
         return
     timings = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(boot_one, args, config, iso) for config in args.configs]
+        futures = [pool.submit(boot_one, args, config, isos[config])
+                   for config in args.configs]
         # Report in the order given, each configuration's lines together.
         for future in futures:
             config, lines, seconds = future.result()
