@@ -42,6 +42,7 @@
 #include "kernel/acpi.h"
 #include "kernel/io_apic.h"
 #include "kernel/smpboot.h"
+#include "kernel/smp.h"
 #include "mm/pgtable.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
@@ -148,6 +149,7 @@ void kmain(u32 magic, u32 info_phys)
 	acpi_init(&boot_info);
 
 	apic_init();
+	smp_init_ipis();
 	io_apic_init();
 	apic_timer_calibrate();
 	apic_timer_setup_this_cpu();

@@ -13,9 +13,11 @@
 #include "kernel/stacktrace.h"
 #include "kernel/machine.h"
 #include "kernel/cpu.h"
+#include "kernel/smp.h"
+#include "kernel/atomic.h"
 
 static bool panic_exit;
-static int panic_depth;
+static atomic_t panic_count;	/* panics on any CPU so far */
 
 void panic_set_exit(bool exit_machine)
 {
@@ -28,8 +30,10 @@ void panic(const char *fmt, ...)
 	va_list ap;
 
 	local_irq_disable();
-	if (panic_depth++) {
-		printk_raw("\nKernel panic - not syncing: nested panic, halting\n");
+	/* one CPU reports; a second panic (here or on another CPU) just stops */
+	if (atomic_fetch_add(1, &panic_count)) {
+		printk_raw("\nKernel panic - not syncing: nested panic on cpu%d, halting\n",
+			   smp_processor_id());
 		halt_forever();
 	}
 	va_start(ap, fmt);
@@ -37,6 +41,7 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	printk(KERN_EMERG "Kernel panic - not syncing: %s\n", buf);
 	dump_stack();
+	smp_stop_other_cpus_with_backtrace();	/* see what the others were doing */
 	printk(KERN_EMERG "---[ end Kernel panic - not syncing: %s ]---\n", buf);
 	if (panic_exit)
 		machine_exit(EXIT_PANIC);

@@ -89,12 +89,23 @@ static inline int num_online_cpus(void)
 }
 
 /*
- * Run func(info) on every online CPU in @mask except the caller; with
- * @wait, return after all have finished.  Provided by the SMP bring-up
- * (IPI-driven); not defined yet, so only weak references may exist.
+ * Cross-CPU work (kernel/smp.c).  smp_call_function_many runs func(info)
+ * on every online CPU in @mask except the caller, by IPI, in interrupt
+ * context; with @wait it returns after all have finished.  Never call it
+ * with interrupts off (see smp.c for the deadlock).
  */
 typedef void (*smp_call_func_t)(void *info);
 void smp_call_function_many(const cpumask_t *mask, smp_call_func_t func,
 			    void *info, bool wait);
+u64 smp_calls_run(int cpu);
+void smp_send_reschedule(int cpu);
+/* Until the scheduler: leave fn for an idle AP, run with interrupts on. */
+int smp_run_on_idle(int cpu, smp_call_func_t fn, void *arg);
+void __attribute__((noreturn)) cpu_idle_loop(void);
+void smp_init_ipis(void);
+struct pt_regs;
+bool nmi_cpu_backtrace(struct pt_regs *regs);
+void trigger_all_cpu_backtrace(void);
+void smp_stop_other_cpus_with_backtrace(void);
 
 #endif

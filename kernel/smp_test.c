@@ -11,6 +11,12 @@
 #include "kernel/apic.h"
 #include "kernel/cmdline.h"
 #include "kernel/time.h"
+#include "kernel/irq.h"
+#include "kernel/irq_vectors.h"
+#include "kernel/atomic.h"
+#include "kernel/printk.h"
+#include "kernel/vsnprintf.h"
+#include "kernel/cpu.h"
 
 KTEST(smp_all_cpus_online)
 {
@@ -50,4 +56,147 @@ KTEST(smp_every_timer_ticks)
 			ktest_fail(t, __FILE__, __LINE__, "cpu%d's timer did not tick (%lu -> %lu)",
 				   cpu, (unsigned long)before[cpu],
 				   (unsigned long)apic_timer_ticks(cpu));
+}
+
+/* ------------------------------------------------ cross-CPU calls */
+
+static atomic_t hits[NR_CPUS];
+
+static void count_hit(void *info)
+{
+	atomic_inc(&hits[smp_processor_id()]);
+}
+
+static void reset_hits(void)
+{
+	for (int i = 0; i < NR_CPUS; i++)
+		atomic_set(&hits[i], 0);
+}
+
+#define CALL_ROUNDS	50
+
+KTEST(smp_call_function_reaches_every_cpu)
+{
+	int self = smp_processor_id(), cpu;
+
+	if (num_online_cpus() < 2)
+		KSKIP("needs more than one CPU online");
+	reset_hits();
+	for (int r = 0; r < CALL_ROUNDS; r++)
+		smp_call_function_many(cpu_online_mask, count_hit, NULL, true);
+	for_each_online_cpu(cpu)
+		KEXPECT_EQ(atomic_read(&hits[cpu]), cpu == self ? 0 : CALL_ROUNDS);
+}
+
+static volatile int finished[NR_CPUS];
+
+static void slow_call(void *info)
+{
+	udelay(2000);			/* long enough to be caught mid-way */
+	finished[smp_processor_id()] = 1;
+}
+
+/* wait=true means: the function has *finished* on every target when the
+ * call returns.  BUG=csd-unlock-early breaks exactly this. */
+KTEST(smp_call_function_waits_for_completion)
+{
+	int self = smp_processor_id(), cpu;
+
+	if (num_online_cpus() < 2)
+		KSKIP("needs more than one CPU online");
+	for_each_online_cpu(cpu)
+		finished[cpu] = 0;
+	smp_call_function_many(cpu_online_mask, slow_call, NULL, true);
+	for_each_online_cpu(cpu)
+		if (cpu != self && !finished[cpu])
+			ktest_fail(t, __FILE__, __LINE__,
+				   "returned before cpu%d's function finished", cpu);
+	udelay(5000);			/* let any early-released call end */
+}
+
+/*
+ * The storm: every CPU at once calls every other CPU, waiting each time,
+ * for STORM_ROUNDS rounds.  Each CPU must be called exactly
+ * STORM_ROUNDS * (n - 1) times.  Waiting callers on all CPUs at once is the
+ * case that deadlocks if a waiter spins with interrupts off.
+ */
+#define STORM_ROUNDS	200
+
+static atomic_t storm_done;
+
+static void storm_worker(void *info)
+{
+	for (int r = 0; r < STORM_ROUNDS; r++)
+		smp_call_function_many(cpu_online_mask, count_hit, NULL, true);
+	atomic_inc(&storm_done);
+}
+
+KTEST(smp_ipi_storm)
+{
+	int self = smp_processor_id(), n = num_online_cpus(), cpu;
+	u64 deadline;
+
+	if (n < 2)
+		KSKIP("needs more than one CPU online");
+	reset_hits();
+	atomic_set(&storm_done, 0);
+	for_each_online_cpu(cpu)
+		if (cpu != self)
+			KEXPECT_EQ(smp_run_on_idle(cpu, storm_worker, NULL), 0);
+	storm_worker(NULL);
+	deadline = ktime_get_ns() + 20ULL * 1000000000;
+	while (atomic_read(&storm_done) < n && ktime_get_ns() < deadline)
+		cpu_relax();
+	KEXPECT_EQ(atomic_read(&storm_done), n);
+	for_each_online_cpu(cpu)
+		KEXPECT_EQ(atomic_read(&hits[cpu]), STORM_ROUNDS * (n - 1));
+}
+
+static volatile int woke[NR_CPUS];
+
+static void note_woken(void *info)
+{
+	woke[smp_processor_id()] = 1;
+}
+
+/* An idle AP sleeps in HLT; the reschedule IPI must wake it to run work. */
+KTEST(smp_reschedule_ipi_wakes_idle_cpu)
+{
+	int self = smp_processor_id(), cpu;
+
+	if (num_online_cpus() < 2)
+		KSKIP("needs more than one CPU online");
+	for_each_online_cpu(cpu) {
+		u64 before = irq_count(RESCHEDULE_VECTOR, cpu);
+
+		if (cpu == self)
+			continue;
+		woke[cpu] = 0;
+		KEXPECT_EQ(smp_run_on_idle(cpu, note_woken, NULL), 0);
+		for (int ms = 0; ms < 500 && !woke[cpu]; ms++)
+			udelay(1000);
+		KEXPECT_EQ(woke[cpu], 1);
+		KEXPECT(irq_count(RESCHEDULE_VECTOR, cpu) > before);
+	}
+	KEXPECT_EQ(smp_run_on_idle(self, note_woken, NULL), -1);
+}
+
+/* panic() relies on this: every other CPU answers an NMI with its stack. */
+KTEST(smp_nmi_backtrace_all_cpus)
+{
+	int self = smp_processor_id(), cpu;
+	u64 pos = log_pos();
+	char line[32];
+
+	if (num_online_cpus() < 2)
+		KSKIP("needs more than one CPU online");
+	trigger_all_cpu_backtrace();
+	for_each_online_cpu(cpu) {
+		if (cpu == self)
+			continue;
+		snprintf(line, sizeof(line), "NMI backtrace for cpu%d", cpu);
+		KEXPECT(log_contains_since(pos, line));
+	}
+	KEXPECT(log_contains_since(pos, "cpu_idle_loop"));
+	KEXPECT(!log_contains_since(pos, "did not answer"));
 }

@@ -90,9 +90,7 @@ void start_secondary(int cpu)
 	WRITE_ONCE(ap_checked_in, 1);
 	pr_info("smp: cpu%d online, APIC id %u, timer %u kHz\n", cpu,
 		this_cpu()->apic_id, apic_timer_khz);
-	local_irq_enable();
-	for (;;)			/* the scheduler issue gives APs work */
-		halt();
+	cpu_idle_loop();		/* the scheduler issue gives APs threads */
 }
 
 static bool wake_ap(int cpu, u32 apic_id)

@@ -10,6 +10,6 @@
 
 void smp_prepare_trampoline(void);	/* after paging_init, before page_alloc_init */
 void smp_boot_cpus(void);		/* after the BSP's APIC and timer run */
-void __noreturn start_secondary(int cpu);
+void start_secondary(int cpu);
 
 #endif

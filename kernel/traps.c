@@ -139,6 +139,12 @@ void report_exception(const struct pt_regs *regs, u64 cr2)
 
 static void do_kernel_exception(struct pt_regs *regs)
 {
+	if (regs->vector == X86_TRAP_NMI) {
+		if (!nmi_cpu_backtrace(regs))
+			printk(KERN_WARNING "NMI received for unknown reason on cpu%d\n",
+			       smp_processor_id());
+		return;
+	}
 	if (fixup_exception(regs, 0))
 		return;
 	if (regs->vector == X86_TRAP_BP) {

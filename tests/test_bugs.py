@@ -3,7 +3,7 @@
 
 For each line of tests/bugs.txt (name, test, expected message) this builds
 the kernel with `make BUG=name` (into build-bug-name/), boots it in QEMU
-with ktest=<test>, and passes only if that test reports `not ok` with the
+with ktest=<test> on two CPUs, and passes only if that test reports `not ok` with the
 expected message among its diagnostics.  A bug switch that no longer makes
 its test fail means the test (or the switch) has rotted.
 
@@ -43,7 +43,7 @@ def boot(elf, cmdline, log):
         with open(log, "wb") as out:
             try:
                 p = subprocess.run(
-                    ["qemu-system-x86_64", "-cpu", "max", "-m", "256M", "-smp", "1",
+                    ["qemu-system-x86_64", "-cpu", "max", "-m", "256M", "-smp", "2",
                      "-no-reboot", "-display", "none", "-serial", "stdio",
                      "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", iso],
                     stdout=out, stderr=subprocess.STDOUT, timeout=120)
