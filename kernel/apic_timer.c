@@ -20,9 +20,11 @@
 #include "kernel/irq_vectors.h"
 #include "kernel/time.h"
 #include "kernel/cmdline.h"
+#include "kernel/string.h"
 #include "kernel/printk.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
+#include "kernel/cpu.h"
 
 #define CALIBRATE_US	10000
 
@@ -36,8 +38,10 @@ static void apic_timer_interrupt(struct pt_regs *regs)
 	int cpu = smp_processor_id();
 
 	ticks[cpu]++;
-	if (cpu == 0)
+	if (cpu == 0) {
 		WRITE_ONCE(jiffies, jiffies + 1);
+		tsc_watchdog_check(rdtsc(), jiffies);
+	}
 }
 
 u64 apic_timer_ticks(int cpu)
@@ -73,6 +77,8 @@ void apic_timer_calibrate(void)
 	if (apic_timer_khz < HZ / 1000 + 1)
 		panic("timer: APIC timer did not count (%u in %d us)", counted, CALIBRATE_US);
 	request_vector(LOCAL_TIMER_VECTOR, apic_timer_interrupt, "APIC timer");
+	if (cmdline_has("clocksource") && !strcmp(cmdline_get("clocksource"), "jiffies"))
+		mark_tsc_unstable("clocksource=jiffies on the command line");
 	pr_info("timer: APIC timer %u.%03u MHz (after /16), HZ=%u, TSC %lu kHz\n",
 		apic_timer_khz / 1000, apic_timer_khz % 1000, HZ, (unsigned long)tsc_khz);
 }

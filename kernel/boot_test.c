@@ -11,6 +11,7 @@
 #include "kernel/string.h"
 #include "kernel/printk.h"
 #include "kernel/desc.h"
+#include "kernel/apic.h"
 
 extern struct boot_info boot_info;
 
@@ -48,16 +49,39 @@ KTEST(cmdline_words)
 
 KTEST(clock_monotonic)
 {
-	u64 a, b;
+	u64 a, b, last;
+	/* one tick of resolution once the fallback clock is in use */
+	u64 wait_us = clocksource_is_tsc() ? 1000 : 3000000 / HZ;	/* 3 ticks */
 
 	if (!tsc_khz)
 		KSKIP("TSC not calibrated");
 	KEXPECT(tsc_khz > 100000);		/* > 100 MHz: any x86-64 */
 	a = ktime_get_ns();
-	udelay(1000);
+	udelay(wait_us);
 	b = ktime_get_ns();
 	KEXPECT(b > a);
-	KEXPECT(b - a >= 1000000);		/* udelay(1000) waited >= 1 ms */
+	KEXPECT(b - a >= (clocksource_is_tsc() ? 1000000 : 1000000000ULL / HZ));
+	last = ktime_get_ns();
+	for (int i = 0; i < 10000; i++) {	/* never backwards */
+		u64 now = ktime_get_ns();
+
+		KASSERT(now >= last);
+		last = now;
+	}
+}
+
+/* The watchdog's rule, fed with made-up intervals (the live clock is not
+ * touched): within 1/8 is agreement, beyond it in either direction is not. */
+KTEST(clock_tsc_watchdog_rule)
+{
+	KEXPECT(!tsc_watchdog_disagrees(500000000, 500000000));
+	KEXPECT(!tsc_watchdog_disagrees(550000000, 500000000));	/* +10% */
+	KEXPECT(!tsc_watchdog_disagrees(450000000, 500000000));	/* -10% */
+	KEXPECT(tsc_watchdog_disagrees(600000000, 500000000));	/* +20% */
+	KEXPECT(tsc_watchdog_disagrees(400000000, 500000000));	/* -20% */
+	KEXPECT(tsc_watchdog_disagrees(0, 500000000));
+	if (boot_cpu_has(X86_FEATURE_INVARIANT_TSC))
+		KEXPECT(clocksource_is_tsc());	/* never watched, never dropped */
 }
 
 /* The table must say what CPUID says: check two bits by hand. */

@@ -15,5 +15,10 @@ extern u64 tsc_khz;
 void tsc_init(void);
 u64 ktime_get_ns(void);
 void udelay(u64 us);
+bool clocksource_is_tsc(void);
+void mark_tsc_unstable(const char *reason);
+bool tsc_watchdog_check(u64 now_tsc, u64 now_jiffies);
+void tsc_watchdog_reset(void);
+bool tsc_watchdog_disagrees(u64 tsc_ns, u64 tick_ns);
 
 #endif
