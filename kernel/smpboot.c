@@ -69,6 +69,8 @@ void smp_prepare_trampoline(void)
 	pd = early_zeroed_page();
 	if (!trampoline_pgd || !pdpt || !pd)
 		panic("smpboot: no low memory for the trampoline page tables");
+	/* plain stores: these tables belong to no mm and no CPU has loaded
+	 * them yet, so set_pte()'s flush accounting has nothing to count */
 	pd[0] = 0 | _PAGE_PSE | _PAGE_RW | _PAGE_PRESENT;
 	pdpt[0] = virt_to_phys(pd) | _KERNPG_TABLE;
 	trampoline_pgd[0] = virt_to_phys(pdpt) | _KERNPG_TABLE;

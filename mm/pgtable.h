@@ -12,6 +12,11 @@
  * changes or removes a *present* entry: that counter is how the TLB code
  * (mm/tlb.c, and the TLB issue's per-CPU generations) knows a flush is owed.
  * A raw store to an entry elsewhere is a bug: it would skip the count.
+ * The one exception is filling a table that no CPU has loaded yet and no
+ * mm owns (a new mm's PML4 copy in mm_alloc, the AP trampoline tables in
+ * kernel/smpboot.c): no TLB can hold its entries, so there is nothing to
+ * count.  The boot code's and the trampoline's CR3 loads are likewise the
+ * only CR3 writes outside mm/tlb.c, made before any mm exists on that CPU.
  * Filling a not-present entry needs no flush (x86 never caches not-present
  * entries; SDM Vol. 3A, "Translation Lookaside Buffers (TLBs)") but still
  * goes through set_pte so there is one place to watch in GDB.
