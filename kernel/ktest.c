@@ -10,7 +10,8 @@
  *     ok 3 name # SKIP reason
  *     # Totals: pass:P fail:F skip:S
  * The lines are printed raw (no printk time prefix) because the host
- * harness (tests/ktap.py) parses them.  Diagnostics come before the result
+ * harness (tests/ktap.py) parses them.  "# running: name" before each test
+ * lets the harness name a test that crashed the kernel.  Diagnostics come before the result
  * line they belong to, as kselftest does.
  */
 #include "kernel/ktest.h"
@@ -96,6 +97,8 @@ int ktest_run(const char *patterns)
 		if (!selected(patterns, k->name))
 			continue;
 		nr++;
+		/* so a test that kills the kernel is named in the harness */
+		printk_raw("# running: %s\n", k->name);
 		k->fn(&ctx);
 		if (ctx.failures) {
 			printk_raw("not ok %d %s\n", nr, k->name);

@@ -161,8 +161,22 @@ def _close_top(stack):
     parent.child = child
 
 
+RUNNING = re.compile(r"^(?:# )?running: (\S+)$")
+
+
+def _crashed_name(pending, number):
+    """Switchyard's runner announces each test ("# running: NAME") before
+    it starts, so a test that takes the kernel down still has a name."""
+    for line in reversed(pending):
+        match = RUNNING.match(line.strip())
+        if match:
+            return match.group(1)
+    return "test %d" % number
+
+
 def _add_crashed(block, number):
-    test = Test(number, "test %d" % number, CRASHED, diagnostics=block.pending)
+    test = Test(number, _crashed_name(block.pending, number), CRASHED,
+                diagnostics=block.pending)
     block.pending = []
     if block.child is not None:
         _attach(test, block.child)

@@ -209,6 +209,18 @@ def panic_mid_run():
 
 
 @case
+def crashed_test_named_by_running_line():
+    # kernel/ktest.c announces each test; the one that never reports keeps
+    # its name, the ones after it stay numbered
+    r = ktap.parse(log("KTAP version 1", "1..3", "# running: a", "ok 1 a",
+                       "# running: smp_ipi_storm",
+                       "Kernel panic - not syncing: BUG at kernel/smp.c:12"))
+    check([t.name for t in r.tests] == ["a", "smp_ipi_storm", "test 3"],
+          [t.name for t in r.tests])
+    check([t.status for t in r.tests] == ["pass", "crashed", "crashed"], statuses(r))
+
+
+@case
 def panic_before_ktap():
     r = ktap.parse(log("switchyard: booting", "Kernel panic - not syncing: no memory map"))
     check(r.errors[0] == "no KTAP version line", r.errors)
