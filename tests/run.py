@@ -351,14 +351,22 @@ def report_tuples(report, prefix, results, message_names_check=False):
             report.fail(name, lines[0], lines[1:])
 
 
-def stage_screen(args, report):
+def load_stage_module(name, stage, report):
+    """tests/NAME.py as a module, or None after reporting why not: a missing
+    module is a skip, a broken one a failure that must not stop the run."""
     try:
-        module = load_module("screen_test")
-    except Exception as error:      # a broken module must not stop the run
-        report.fail("screen", "cannot load tests/screen_test.py: %s" % error)
-        return
+        module = load_module(name)
+    except Exception as error:
+        report.fail(stage, "cannot load tests/%s.py: %s" % (name, error))
+        return None
     if module is None:
-        report.skip("screen", "tests/screen_test.py does not exist")
+        report.skip(stage, "tests/%s.py does not exist" % name)
+    return module
+
+
+def stage_screen(args, report):
+    module = load_stage_module("screen_test", "screen", report)
+    if module is None:
         return
     logdir = os.path.join(args.build, "test-logs")
     os.makedirs(logdir, exist_ok=True)
@@ -375,13 +383,8 @@ def stage_screen(args, report):
 
 
 def stage_gdb(args, report):
-    try:
-        module = load_module("gdb_test")
-    except Exception as error:
-        report.fail("gdb", "cannot load tests/gdb_test.py: %s" % error)
-        return
+    module = load_stage_module("gdb_test", "gdb", report)
     if module is None:
-        report.skip("gdb", "tests/gdb_test.py does not exist")
         return
     try:
         results = module.run(args.build, os.path.join(args.build, "test-logs"))
@@ -394,13 +397,8 @@ def stage_gdb(args, report):
 def stage_bugs(args, report):
     """Every bug switch in tests/bugs.txt must make its test fail
     (tests/test_bugs.py): proof that the tests bite."""
-    try:
-        module = load_module("test_bugs")
-    except Exception as error:
-        report.fail("bugs", "cannot load tests/test_bugs.py: %s" % error)
-        return
+    module = load_stage_module("test_bugs", "bugs", report)
     if module is None:
-        report.skip("bugs", "tests/test_bugs.py does not exist")
         return
     for name, test, message in module.read_registry(os.path.join(ROOT, "tests", "bugs.txt")):
         try:
