@@ -9,6 +9,7 @@
 #include "kernel/cpu.h"
 #include "kernel/smp.h"
 #include "kernel/errno.h"
+#include "kernel/io_apic.h"
 
 KTEST(apic_enabled)
 {
@@ -59,4 +60,19 @@ KTEST(apic_self_ipi)
 		KEXPECT_EQ(apic_send_ipi(apic_id(), APIC_DM_FIXED | APIC_INT_ASSERT | vec), 0);
 	udelay(1000);
 	KEXPECT_EQ(self_ipi_hits, 100);
+}
+
+/* Bad arguments to the interrupt plumbing: an error, never a crash. */
+KTEST(irq_bad_arguments_rejected)
+{
+	KEXPECT_EQ(request_vector(0x20, NULL, "no handler"), -EINVAL);
+	KEXPECT_EQ(request_vector(NR_VECTORS, (irq_handler_t)0x1, "too big"), -EINVAL);
+	KEXPECT_EQ(request_vector(~0u, (irq_handler_t)0x1, "huge"), -EINVAL);
+	KEXPECT_EQ(request_vector(LOCAL_TIMER_VECTOR, (irq_handler_t)0x1, "taken"), -EBUSY);
+	KEXPECT_EQ(io_apic_route(100000, 0x40, apic_id(), 0), -ENOENT);
+	KEXPECT_EQ(io_apic_mask(100000, true), -ENOENT);
+	KEXPECT_EQ(io_apic_add(9, 0xfec00001, 0), -EINVAL);		/* misaligned */
+	KEXPECT_EQ(io_apic_add(9, 0x100000000000ULL, 0), -EINVAL);	/* unmapped */
+	KEXPECT_EQ(irq_count(NR_VECTORS, 0), 0);
+	KEXPECT_EQ(irq_count(0x20, NR_CPUS), 0);
 }

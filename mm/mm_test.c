@@ -259,6 +259,10 @@ KTEST(kstack_guard_catches_overflow)
 	free_kernel_stack(stack);
 	free_kernel_stack(stack);			/* refused, reported */
 	KEXPECT(log_contains_since(pos, "freed twice"));
+	free_kernel_stack(NULL);			/* not stacks: refused */
+	free_kernel_stack((char *)stack + 8);
+	free_kernel_stack(&info);
+	KEXPECT(log_contains_since(pos, "is not a kernel stack"));
 	mem_snapshot(&b);
 	KEXPECT(mem_snapshot_same(&a, &b));
 }
