@@ -35,9 +35,37 @@
  * The caches' own struct kmem_cache objects come from the cache
  * "kmem_cache", whose struct is static (Linux bootstraps the same way).
  *
- * No locking yet: one CPU, never from an interrupt handler.  The SMP issue
- * adds a spinlock per cache (irqsave, since interrupt handlers will
- * allocate) and one for the cache list and the global counters.
+ * Locking.  One lock, the provider's lock()/unlock() (mm/heap.c: the
+ * spinlock heap_lock, irqsave), guards all of the state above: every
+ * cache's lists, bitmaps and counters, the cache list and heap.stats.
+ * Without it, two CPUs in kmem_cache_alloc() can both find the same lowest
+ * clear bit in take_slot() and hand one object to two callers, and two
+ * kfree()s of objects in one slab can both see inuse == 1 and release the
+ * slab while it still holds an object.  It is one lock rather than one per
+ * cache because every allocation and free also updates heap.stats, so a
+ * per-cache lock would still need a global one on every call; Linux
+ * scales this with per-CPU object caches, which are not here yet.
+ *
+ * Each public function takes the lock once at its entry and drops it on
+ * its way out; the work is done by the static __ functions, which expect
+ * it held and only call each other (the lock is not recursive: a public
+ * function calling another public one would deadlock, or with spinlock
+ * debugging panic with "spinlock recursion").  kmalloc_slab() takes no
+ * lock: it reads only heap.ready and kmalloc_caches[], written once by
+ * slab_init() before anyone else can use the heap.
+ *
+ * With the lock held the heap calls the provider's alloc_pages(),
+ * free_pages() and owns(); so the heap lock comes before the page
+ * allocator's zone_lock in the lock order (docs/locking.md).  Misuse
+ * reports are printed with it held, through printk, which takes only the
+ * log buffer's lock and never allocates, so a report cannot come back into
+ * the heap.  Zeroing for kzalloc()/__GFP_ZERO and kmem_cache_zalloc() is
+ * done after the lock is dropped: the object is the caller's by then, and
+ * clearing a 4 MiB kmalloc with the lock held would stall every other
+ * CPU's kmalloc (and this CPU's interrupts) for the whole memset.  Poison
+ * is written and checked under the lock: a free must poison its object
+ * before the slot can be handed out again, and the check's report updates
+ * heap.stats.errors.
  */
 #ifdef HOST_TEST
 #include <string.h>
@@ -107,7 +135,11 @@ static struct {
 	struct slab_stats stats;
 } heap;
 
-/* Every misuse report goes through here, so stats.errors counts them. */
+/*
+ * Every misuse report goes through here, so stats.errors counts them.
+ * Called with the heap lock held (except slab_init()'s "no page provider",
+ * when there is no lock yet): pr_err() must not, and does not, allocate.
+ */
 #define slab_err(fmt, ...) do {						\
 	heap.stats.errors++;						\
 	pr_err(fmt, ##__VA_ARGS__);					\
@@ -116,6 +148,18 @@ static struct {
 static size_t block_bytes(unsigned int order)
 {
 	return SLAB_PAGE_SIZE << order;
+}
+
+/* The heap lock: the provider's, or none.  Returns what unlock wants back. */
+static unsigned long slab_lock(void)
+{
+	return heap.provider.lock ? heap.provider.lock() : 0;
+}
+
+static void slab_unlock(unsigned long flags)
+{
+	if (heap.provider.unlock)
+		heap.provider.unlock(flags);
 }
 
 /* ------------------------------------------------------------ blocks */
@@ -355,7 +399,11 @@ static bool cache_setup(struct kmem_cache *c, const char *name, size_t size,
 	return cache_layout(c);
 }
 
-struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align)
+static void *__kmem_cache_alloc(struct kmem_cache *c);
+static void __kmem_cache_free(struct kmem_cache *c, void *obj);
+
+static struct kmem_cache *__kmem_cache_create(const char *name, size_t size,
+					      size_t align)
 {
 	struct kmem_cache *c;
 
@@ -369,13 +417,13 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align
 			 name ? name : "(null)", size, align);
 		return NULL;
 	}
-	c = kmem_cache_alloc(&heap.cache_cache);
+	c = __kmem_cache_alloc(&heap.cache_cache);
 	if (!c)
 		return NULL;
 	if (!cache_setup(c, name, size, align, 0)) {
 		slab_err("kmem_cache_create: %s: %zu-byte objects do not fit a slab\n",
 			 name, size);
-		kmem_cache_free(&heap.cache_cache, c);
+		__kmem_cache_free(&heap.cache_cache, c);
 		return NULL;
 	}
 	list_add_tail(&c->list, &heap.caches);
@@ -383,7 +431,16 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align
 	return c;
 }
 
-void *kmem_cache_alloc(struct kmem_cache *c)
+struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align)
+{
+	unsigned long flags = slab_lock();
+	struct kmem_cache *c = __kmem_cache_create(name, size, align);
+
+	slab_unlock(flags);
+	return c;
+}
+
+static void *__kmem_cache_alloc(struct kmem_cache *c)
 {
 	struct slab *s;
 	unsigned int i;
@@ -410,12 +467,24 @@ void *kmem_cache_alloc(struct kmem_cache *c)
 	return obj;
 }
 
+void *kmem_cache_alloc(struct kmem_cache *c)
+{
+	unsigned long flags = slab_lock();
+	void *obj = __kmem_cache_alloc(c);
+
+	slab_unlock(flags);
+	return obj;
+}
+
 void *kmem_cache_zalloc(struct kmem_cache *c)
 {
-	void *obj = kmem_cache_alloc(c);
+	unsigned long flags = slab_lock();
+	void *obj = __kmem_cache_alloc(c);
+	size_t size = obj ? c->object_size : 0;
 
-	if (obj)
-		memset(obj, 0, c->object_size);
+	slab_unlock(flags);
+	if (obj)			/* ours alone now: clear it unlocked */
+		memset(obj, 0, size);
 	return obj;
 }
 
@@ -488,7 +557,7 @@ static void free_object(const char *who, struct slab *s, unsigned int i)
 	slab_relist(c, s);
 }
 
-void kmem_cache_free(struct kmem_cache *c, void *obj)
+static void __kmem_cache_free(struct kmem_cache *c, void *obj)
 {
 	struct owner o;
 
@@ -504,7 +573,18 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 	free_object("kmem_cache_free", o.slab, o.idx);
 }
 
-unsigned long kmem_cache_shrink(struct kmem_cache *c)
+void kmem_cache_free(struct kmem_cache *c, void *obj)
+{
+	unsigned long flags;
+
+	if (ZERO_OR_NULL_PTR(obj))
+		return;
+	flags = slab_lock();
+	__kmem_cache_free(c, obj);
+	slab_unlock(flags);
+}
+
+static unsigned long __kmem_cache_shrink(struct kmem_cache *c)
 {
 	unsigned long pages = 0;
 	struct slab *s, *tmp;
@@ -519,10 +599,17 @@ unsigned long kmem_cache_shrink(struct kmem_cache *c)
 	return pages;
 }
 
-void kmem_cache_destroy(struct kmem_cache *c)
+unsigned long kmem_cache_shrink(struct kmem_cache *c)
 {
-	if (!c)
-		return;
+	unsigned long flags = slab_lock();
+	unsigned long pages = __kmem_cache_shrink(c);
+
+	slab_unlock(flags);
+	return pages;
+}
+
+static void __kmem_cache_destroy(struct kmem_cache *c)
+{
 	if (!cache_listed(c)) {
 		slab_err("kmem_cache_destroy: %p is not a cache (destroyed twice?)\n", c);
 		return;
@@ -536,17 +623,33 @@ void kmem_cache_destroy(struct kmem_cache *c)
 			 c->name, c->active_objs);
 		return;
 	}
-	kmem_cache_shrink(c);
+	__kmem_cache_shrink(c);
 	list_del(&c->list);
 	heap.stats.caches--;
-	kmem_cache_free(&heap.cache_cache, c);	/* poisons c->magic */
+	__kmem_cache_free(&heap.cache_cache, c);	/* poisons c->magic */
+}
+
+void kmem_cache_destroy(struct kmem_cache *c)
+{
+	unsigned long flags;
+
+	if (!c)
+		return;
+	flags = slab_lock();
+	__kmem_cache_destroy(c);
+	slab_unlock(flags);
 }
 
 void kmem_cache_get_info(const struct kmem_cache *c, struct kmem_cache_info *info)
 {
+	unsigned long flags;
+
 	memset(info, 0, sizeof(*info));
-	if (!cache_ok("kmem_cache_get_info", c))
+	flags = slab_lock();
+	if (!cache_ok("kmem_cache_get_info", c)) {
+		slab_unlock(flags);
 		return;
+	}
 	info->name = c->name;
 	info->object_size = c->object_size;
 	info->slot_size = c->size;
@@ -556,6 +659,7 @@ void kmem_cache_get_info(const struct kmem_cache *c, struct kmem_cache_info *inf
 	info->active_objs = c->active_objs;
 	info->nr_slabs = c->nr_slabs;
 	info->nr_empty_slabs = c->nr_empty_slabs;
+	slab_unlock(flags);
 }
 
 /* ------------------------------------------------------------ kmalloc */
@@ -604,10 +708,10 @@ static void kfree_large(struct large_hdr *h)
 	put_block(h, h->head.order);
 }
 
-void *kmalloc(size_t size, gfp_t flags)
-{
-	void *p;
+static size_t __ksize(const void *ptr);
 
+static void *__kmalloc(size_t size)
+{
 	heap.stats.kmalloc_calls++;
 	if (!size)
 		return ZERO_SIZE_PTR;
@@ -616,15 +720,25 @@ void *kmalloc(size_t size, gfp_t flags)
 		return NULL;
 	}
 	if (size <= KMALLOC_MAX_CACHE_SIZE)
-		p = kmem_cache_alloc(kmalloc_slab(size));
-	else
-		p = kmalloc_large(size);
-	if (p && (flags & __GFP_ZERO))
-		memset(p, 0, ksize(p));
+		return __kmem_cache_alloc(kmalloc_slab(size));
+	return kmalloc_large(size);
+}
+
+void *kmalloc(size_t size, gfp_t flags)
+{
+	unsigned long lockflags = slab_lock();
+	void *p = __kmalloc(size);
+	size_t zero = 0;
+
+	if (!ZERO_OR_NULL_PTR(p) && (flags & __GFP_ZERO))
+		zero = __ksize(p);
+	slab_unlock(lockflags);
+	if (zero)			/* ours alone now: clear it unlocked */
+		memset(p, 0, zero);
 	return p;
 }
 
-void kfree(const void *ptr)
+static void __kfree(const void *ptr)
 {
 	struct owner o;
 
@@ -644,7 +758,15 @@ void kfree(const void *ptr)
 	free_object("kfree", o.slab, o.idx);
 }
 
-size_t ksize(const void *ptr)
+void kfree(const void *ptr)
+{
+	unsigned long flags = slab_lock();
+
+	__kfree(ptr);
+	slab_unlock(flags);
+}
+
+static size_t __ksize(const void *ptr)
 {
 	struct owner o;
 
@@ -659,14 +781,35 @@ size_t ksize(const void *ptr)
 	return o.slab->cache->object_size;
 }
 
+size_t ksize(const void *ptr)
+{
+	unsigned long flags;
+	size_t n;
+
+	if (ZERO_OR_NULL_PTR(ptr))
+		return 0;
+	flags = slab_lock();
+	n = __ksize(ptr);
+	slab_unlock(flags);
+	return n;
+}
+
 /* ------------------------------------------------------------ setup, stats */
 
+/*
+ * Runs before anything else can use the heap (boot, on one CPU; or a host
+ * test starting afresh), so wiping and installing the state needs no lock,
+ * and there is none until the provider is in.  The kmalloc caches are then
+ * created under the new lock like any later cache, so the provider sees
+ * every alloc_pages() call with it held.
+ */
 void slab_init(const struct slab_page_provider *p)
 {
 	static const char *const names[KMALLOC_NR_CLASSES] = {
 		"kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-128",
 		"kmalloc-256", "kmalloc-512", "kmalloc-1024", "kmalloc-2048",
 	};
+	unsigned long flags;
 
 	memset(&heap, 0, sizeof(heap));
 	INIT_LIST_HEAD(&heap.caches);
@@ -674,51 +817,108 @@ void slab_init(const struct slab_page_provider *p)
 		slab_err("slab_init: no page provider\n");
 		return;
 	}
+	/* half a lock would leave the heap locked forever, or never locked */
+	if (!p->lock != !p->unlock) {
+		slab_err("slab_init: provider has lock() or unlock() without the other\n");
+		return;
+	}
 	heap.provider = *p;
+	flags = slab_lock();
 	cache_setup(&heap.cache_cache, "kmem_cache", sizeof(struct kmem_cache), 0,
 		    CACHE_PERMANENT);
 	list_add_tail(&heap.cache_cache.list, &heap.caches);
 	heap.stats.caches = 1;
 	heap.ready = true;		/* kmem_cache_create() checks it */
 	for (unsigned int i = 0; i < KMALLOC_NR_CLASSES; i++) {
-		struct kmem_cache *c = kmem_cache_create(names[i], KMALLOC_MIN_SIZE << i,
-							 KMALLOC_MIN_ALIGN);
+		struct kmem_cache *c = __kmem_cache_create(names[i], KMALLOC_MIN_SIZE << i,
+							   KMALLOC_MIN_ALIGN);
 
 		if (!c) {
 			slab_err("slab_init: cannot create %s\n", names[i]);
 			heap.ready = false;
-			return;
+			break;
 		}
 		c->flags |= CACHE_KMALLOC | CACHE_PERMANENT;
 		heap.kmalloc_caches[i] = c;
 	}
+	slab_unlock(flags);
 }
 
+/* A copy taken under the lock: objects and bytes_in_use from one moment. */
 struct slab_stats slab_get_stats(void)
 {
-	return heap.stats;
+	unsigned long flags = slab_lock();
+	struct slab_stats st = heap.stats;
+
+	slab_unlock(flags);
+	return st;
 }
 
 unsigned long slab_shrink_all(void)
 {
 	struct kmem_cache *c;
 	unsigned long pages = 0;
+	unsigned long flags = slab_lock();
 
 	list_for_each_entry(c, &heap.caches, list)
-		pages += kmem_cache_shrink(c);
+		pages += __kmem_cache_shrink(c);
+	slab_unlock(flags);
 	return pages;
 }
 
-void slab_dump(void)
+/* What slab_dump() prints for one cache, copied out under the lock. */
+struct dump_line {
+	char name[CACHE_NAME_LEN];
+	size_t object_size, size;
+	unsigned int order;
+	unsigned long active_objs, total_objs, nr_slabs, nr_empty_slabs;
+};
+
+/* Copy the n-th cache on the list into *d; false past the end. */
+static bool nth_cache_line(unsigned int n, struct dump_line *d)
 {
 	const struct kmem_cache *c;
-	const struct slab_stats *st = &heap.stats;
+	unsigned long flags = slab_lock();
+	bool found = false;
 
-	list_for_each_entry(c, &heap.caches, list)
+	list_for_each_entry(c, &heap.caches, list) {
+		if (n--)
+			continue;
+		memcpy(d->name, c->name, sizeof(d->name));
+		d->object_size = c->object_size;
+		d->size = c->size;
+		d->order = c->order;
+		d->active_objs = c->active_objs;
+		d->total_objs = c->nr_slabs * c->objs_per_slab;
+		d->nr_slabs = c->nr_slabs;
+		d->nr_empty_slabs = c->nr_empty_slabs;
+		found = true;
+		break;
+	}
+	slab_unlock(flags);
+	return found;
+}
+
+/*
+ * Prints without holding the heap lock: a console line can take
+ * milliseconds (a serial port sends about 11 characters per ms), and with
+ * the lock held every other CPU's kmalloc would spin, and this CPU's
+ * interrupts stay off, for the whole dump.  So each line is copied out
+ * under the lock and printed after it; the list is walked afresh for each
+ * (a handful of caches).  A cache created or destroyed meanwhile can make
+ * the dump skip or repeat a line, which a debug listing can live with.
+ */
+void slab_dump(void)
+{
+	struct dump_line d;
+	struct slab_stats st;
+
+	for (unsigned int n = 0; nth_cache_line(n, &d); n++)
 		printk(KERN_INFO "slab: %-14s obj %5zu slot %5zu order %u objs %5lu/%-5lu slabs %lu (%lu empty)\n",
-		       c->name, c->object_size, c->size, c->order, c->active_objs,
-		       c->nr_slabs * c->objs_per_slab, c->nr_slabs, c->nr_empty_slabs);
+		       d.name, d.object_size, d.size, d.order, d.active_objs,
+		       d.total_objs, d.nr_slabs, d.nr_empty_slabs);
+	st = slab_get_stats();
 	printk(KERN_INFO "slab: %lu bytes in %lu objects (%lu large), %lu pages; %lu kmalloc, %lu kfree, %lu errors\n",
-	       st->bytes_in_use, st->objects, st->large_blocks, st->pages,
-	       st->kmalloc_calls, st->kfree_calls, st->errors);
+	       st.bytes_in_use, st.objects, st.large_blocks, st.pages,
+	       st.kmalloc_calls, st.kfree_calls, st.errors);
 }

@@ -31,8 +31,15 @@
  * __GFP_ZERO returns them that way: reading 0x6b6b6b6b... means the caller
  * used memory it never initialized.
  *
- * Not yet safe to call from interrupt handlers or from two CPUs: there is
- * no locking (see mm/slab.c).
+ * Locking: every function below runs under the provider's lock()/unlock()
+ * pair, one lock for the whole heap (mm/slab.c says why one), except
+ * slab_init(), which runs before anyone else can use the heap, and
+ * kmalloc_slab(), which reads only what slab_init() wrote.  The kernel's
+ * provider (mm/heap.c) makes it an irqsave spinlock, so they may be called
+ * from any CPU, with interrupts on or off, and from interrupt handlers -
+ * but never from an NMI handler, which irqsave does not hold off: one
+ * arriving inside the lock on this CPU would spin on it forever.  Host
+ * tests install no lock.
  */
 #ifndef MM_SLAB_H
 #define MM_SLAB_H
@@ -70,11 +77,23 @@
  * there.  Without it the heap reads the pointer rounded down to 4 KiB,
  * 8 KiB, ... 4 MiB and trusts the header magic it finds: fine for pointers
  * into the heap, a possible fault or misreading for wild ones.
+ *
+ * lock()/unlock() are optional, and come as a pair: the heap calls lock()
+ * on entry to every public function that reads or changes its state and
+ * hands the value it returned (saved interrupt flags, say) to unlock() on
+ * the way out.  NULL means no locking (one thread, as in the host tests).
+ * The lock is not recursive and the heap never takes it twice.  While it
+ * is held the heap calls alloc_pages(), free_pages() and owns(), and may
+ * print a misuse report; so those must not call back into the heap
+ * (kmalloc, kfree, ...), and any lock they take comes after this one in
+ * the lock order.
  */
 struct slab_page_provider {
 	void *(*alloc_pages)(unsigned int order);
 	void (*free_pages)(void *addr, unsigned int order);
 	bool (*owns)(const void *addr);
+	unsigned long (*lock)(void);
+	void (*unlock)(unsigned long flags);
 };
 
 struct kmem_cache;
