@@ -25,6 +25,8 @@
 #include "kernel/panic.h"
 #include "kernel/smp.h"
 #include "kernel/cpu.h"
+#include "kernel/timer.h"
+#include "sched/sched.h"
 
 #define CALIBRATE_US	10000
 
@@ -42,6 +44,8 @@ static void apic_timer_interrupt(struct pt_regs *regs)
 		WRITE_ONCE(jiffies, jiffies + 1);
 		tsc_watchdog_check(rdtsc(), jiffies);
 	}
+	run_local_timers();	/* kernel/timer.c: expired timers wake sleepers */
+	scheduler_tick();	/* sched/core.c: time slices, load balance */
 }
 
 u64 apic_timer_ticks(int cpu)

@@ -46,6 +46,8 @@
 #include "mm/pgtable.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
+#include "kernel/timer.h"
+#include "sched/sched.h"
 
 void kmain(u32 magic, u32 info_phys);
 
@@ -115,6 +117,7 @@ void kmain(u32 magic, u32 info_phys)
 	const char *tests;
 
 	percpu_init_cpu(0);
+	this_cpu_write(current_task, &init_task);	/* kmain is a task */
 	serial_init();
 	if (magic != MB2_BOOTLOADER_MAGIC)	/* entry.S checked; be sure */
 		panic("bad multiboot2 magic %#x", magic);
@@ -146,6 +149,8 @@ void kmain(u32 magic, u32 info_phys)
 	smp_prepare_trampoline();	/* needs memblock's low memory */
 	page_alloc_init();
 	kmalloc_init();
+	timers_init();
+	sched_init();			/* kmain becomes init_task on CPU 0 */
 	acpi_init(&boot_info);
 
 	apic_init();

@@ -15,13 +15,9 @@
  *   forever: each call needs the other CPU to take an interrupt.  So
  *   functions run in interrupt context must not call it either.
  *
- * Idle work and the reschedule IPI
- *   Until the scheduler exists an AP has no threads; it sits in
- *   cpu_idle_loop().  smp_run_on_idle(cpu, fn, arg) leaves one function for
- *   it and sends RESCHEDULE_VECTOR, the IPI whose meaning is "look at your
- *   run queue": the idle loop wakes, runs fn with interrupts ON (so fn may
- *   use smp_call_function_many) and goes back to sleep.  The scheduler issue
- *   replaces this with real kernel threads and keeps the IPI.
+ * The reschedule IPI
+ *   RESCHEDULE_VECTOR means "look at your run queue": the scheduler sends
+ *   it when it queues a task for another CPU (sched/core.c, resched_curr).
  *
  * NMI backtraces
  *   trigger_all_cpu_backtrace() NMIs every other CPU; each prints its
@@ -102,9 +98,11 @@ static void call_function_interrupt(struct pt_regs *regs)
 void smp_call_function_many(const cpumask_t *mask, smp_call_func_t func,
 			    void *info, bool wait)
 {
-	int self = smp_processor_id(), cpu;
+	int self, cpu;
 
 	WARN_ON(irqs_disabled());
+	preempt_disable();		/* "self" and our csd row must not change */
+	self = smp_processor_id();
 	for_each_cpu(cpu, mask) {
 		struct call_single_data *c = &csd[self][cpu];
 		struct call_queue *q = &call_queue[cpu];
@@ -124,11 +122,11 @@ void smp_call_function_many(const cpumask_t *mask, smp_call_func_t func,
 		apic_send_ipi(per_cpu(cpu)->apic_id, APIC_DM_FIXED | APIC_INT_ASSERT |
 			      CALL_FUNCTION_VECTOR);
 	}
-	if (!wait)
-		return;
-	for_each_cpu(cpu, mask)
-		if (cpu != self)
-			csd_lock_wait(&csd[self][cpu]);
+	if (wait)
+		for_each_cpu(cpu, mask)
+			if (cpu != self)
+				csd_lock_wait(&csd[self][cpu]);
+	preempt_enable();
 }
 
 u64 smp_calls_run(int cpu)
@@ -136,60 +134,22 @@ u64 smp_calls_run(int cpu)
 	return cpu >= 0 && cpu < NR_CPUS ? READ_ONCE(calls_run[cpu]) : 0;
 }
 
-/* ---------------------------------------------------------- idle work */
+/* ---------------------------------------------------------- reschedule */
 
-static smp_call_func_t idle_fn[NR_CPUS];
-static void *idle_arg[NR_CPUS];
-
+/*
+ * "Look at your run queue": a wake-up or a balancer on another CPU has
+ * set this CPU's current task's TIF_NEED_RESCHED.  The handler has nothing
+ * to do; the switch happens on the way out of the interrupt
+ * (irqentry_exit), or in the idle loop the IPI woke from HLT.
+ */
 static void reschedule_interrupt(struct pt_regs *regs)
 {
-	/* Nothing to do here: the interrupt itself ends the HLT in
-	 * cpu_idle_loop(), which then looks for work.  The scheduler issue
-	 * will set need_resched here. */
 }
 
 void smp_send_reschedule(int cpu)
 {
 	apic_send_ipi(per_cpu(cpu)->apic_id, APIC_DM_FIXED | APIC_INT_ASSERT |
 		      RESCHEDULE_VECTOR);
-}
-
-int smp_run_on_idle(int cpu, smp_call_func_t fn, void *arg)
-{
-	if (cpu == smp_processor_id() || !cpumask_test_cpu(cpu, cpu_online_mask))
-		return -1;
-	while (READ_ONCE(idle_fn[cpu]))		/* one job at a time */
-		cpu_relax();
-	idle_arg[cpu] = arg;
-	barrier();
-	WRITE_ONCE(idle_fn[cpu], fn);
-	smp_send_reschedule(cpu);
-	return 0;
-}
-
-/*
- * Check for work with interrupts off, then STI;HLT: STI delays interrupt
- * recognition by one instruction (SDM Vol. 2B, STI), so an IPI arriving
- * after the check still wakes the HLT instead of being taken before it and
- * lost - the classic lost-wakeup race of a naive "if (!work) hlt".
- */
-void __noreturn cpu_idle_loop(void)
-{
-	int cpu = smp_processor_id();
-
-	for (;;) {
-		smp_call_func_t fn;
-
-		local_irq_disable();
-		fn = READ_ONCE(idle_fn[cpu]);
-		if (!fn) {
-			asm volatile("sti; hlt" ::: "memory");
-			continue;
-		}
-		local_irq_enable();
-		fn(idle_arg[cpu]);
-		WRITE_ONCE(idle_fn[cpu], NULL);
-	}
 }
 
 /* ---------------------------------------------------------- NMI backtraces */

@@ -99,9 +99,6 @@ void smp_call_function_many(const cpumask_t *mask, smp_call_func_t func,
 			    void *info, bool wait);
 u64 smp_calls_run(int cpu);
 void smp_send_reschedule(int cpu);
-/* Until the scheduler: leave fn for an idle AP, run with interrupts on. */
-int smp_run_on_idle(int cpu, smp_call_func_t fn, void *arg);
-void __attribute__((noreturn)) cpu_idle_loop(void);
 void smp_init_ipis(void);
 struct pt_regs;
 bool nmi_cpu_backtrace(struct pt_regs *regs);

@@ -5,6 +5,7 @@
  * only checks that the online CPUs match the enabled ones in the MADT.
  */
 #include "kernel/ktest.h"
+#include "sched/sched.h"
 #include "kernel/smp.h"
 #include "kernel/percpu.h"
 #include "kernel/acpi.h"
@@ -124,16 +125,18 @@ KTEST(smp_call_function_waits_for_completion)
 
 static atomic_t storm_done;
 
-static void storm_worker(void *info)
+static int storm_worker(void *info)
 {
 	for (int r = 0; r < STORM_ROUNDS; r++)
 		smp_call_function_many(cpu_online_mask, count_hit, NULL, true);
 	atomic_inc(&storm_done);
+	return 0;
 }
 
 KTEST(smp_ipi_storm)
 {
 	int self = smp_processor_id(), n = num_online_cpus(), cpu;
+	struct task_struct *workers[NR_CPUS] = { 0 };
 	u64 deadline;
 
 	if (n < 2)
@@ -141,25 +144,35 @@ KTEST(smp_ipi_storm)
 	reset_hits();
 	atomic_set(&storm_done, 0);
 	for_each_online_cpu(cpu)
-		if (cpu != self)
-			KEXPECT_EQ(smp_run_on_idle(cpu, storm_worker, NULL), 0);
+		if (cpu != self) {
+			workers[cpu] = kthread_run_on_cpu(storm_worker, NULL, cpu, "storm");
+			KEXPECT(workers[cpu] != NULL);
+		}
 	storm_worker(NULL);
 	deadline = ktime_get_ns() + 20ULL * 1000000000;
 	while (atomic_read(&storm_done) < n && ktime_get_ns() < deadline)
 		cpu_relax();
 	KEXPECT_EQ(atomic_read(&storm_done), n);
 	for_each_online_cpu(cpu)
+		if (workers[cpu])
+			kthread_join(workers[cpu]);
+	for_each_online_cpu(cpu)
 		KEXPECT_EQ(atomic_read(&hits[cpu]), STORM_ROUNDS * (n - 1));
 }
 
 static volatile int woke[NR_CPUS];
 
-static void note_woken(void *info)
+static int note_woken(void *info)
 {
 	woke[smp_processor_id()] = 1;
+	return 0;
 }
 
-/* An idle AP sleeps in HLT; the reschedule IPI must wake it to run work. */
+/*
+ * An idle AP sleeps in HLT; queueing a thread for it must send the
+ * reschedule IPI, which wakes it to run the thread.  Busy-waiting (udelay)
+ * keeps this CPU from scheduling, so only the IPI can get the work done.
+ */
 KTEST(smp_reschedule_ipi_wakes_idle_cpu)
 {
 	int self = smp_processor_id(), cpu;
@@ -168,17 +181,20 @@ KTEST(smp_reschedule_ipi_wakes_idle_cpu)
 		KSKIP("needs more than one CPU online");
 	for_each_online_cpu(cpu) {
 		u64 before = irq_count(RESCHEDULE_VECTOR, cpu);
+		struct task_struct *p;
 
 		if (cpu == self)
 			continue;
 		woke[cpu] = 0;
-		KEXPECT_EQ(smp_run_on_idle(cpu, note_woken, NULL), 0);
+		p = kthread_run_on_cpu(note_woken, NULL, cpu, "note_woken");
+		KASSERT(p != NULL);
 		for (int ms = 0; ms < 500 && !woke[cpu]; ms++)
 			udelay(1000);
 		KEXPECT_EQ(woke[cpu], 1);
 		KEXPECT(irq_count(RESCHEDULE_VECTOR, cpu) > before);
+		kthread_join(p);
 	}
-	KEXPECT_EQ(smp_run_on_idle(self, note_woken, NULL), -1);
+	KEXPECT(kthread_run_on_cpu(note_woken, NULL, NR_CPUS, "bad") == NULL);
 }
 
 /* panic() relies on this: every other CPU answers an NMI with its stack. */

@@ -38,6 +38,7 @@
 #include "mm/pgtable.h"
 #include "mm/tlb.h"
 #include "mm/kstack.h"
+#include "sched/sched.h"
 
 struct trampoline_params {		/* boot/trampoline.S, at its end */
 	u32 cr3;
@@ -92,7 +93,7 @@ void start_secondary(int cpu)
 	WRITE_ONCE(ap_checked_in, 1);
 	pr_info("smp: cpu%d online, APIC id %u, timer %u kHz\n", cpu,
 		this_cpu()->apic_id, apic_timer_khz);
-	cpu_idle_loop();		/* the scheduler issue gives APs threads */
+	cpu_startup_entry();		/* become this CPU's idle task */
 }
 
 static bool wake_ap(int cpu, u32 apic_id)
@@ -103,6 +104,12 @@ static bool wake_ap(int cpu, u32 apic_id)
 
 	if (!stack) {
 		pr_err("smp: no kernel stack for cpu%d\n", cpu);
+		return false;
+	}
+	/* the AP's boot context becomes its idle task, on this stack */
+	if (!fork_idle(cpu, stack)) {
+		pr_err("smp: no idle task for cpu%d\n", cpu);
+		free_kernel_stack(stack);
 		return false;
 	}
 	p->cr3 = virt_to_phys(trampoline_pgd);

@@ -3,8 +3,9 @@
  * the owner bookkeeping and the checks that turn a silent hang into a
  * report naming the lock, the CPUs and the holder's call site.
  *
- * The functions are out of line so that __builtin_return_address(0) is
- * the caller's address: that is what the reports symbolize.
+ * spin_lock() is an always-inline wrapper (kernel/spinlock.h) that raises
+ * the preempt count and passes its caller's address in: that is what the
+ * reports symbolize.
  *
  * Invariant: owner_cpu is written only by the CPU holding the lock (or
  * taking it), and set back to -1 before the releasing store; so a CPU that
@@ -121,9 +122,8 @@ static void spin_acquired(spinlock_t *lock, u64 ip)
 	WRITE_ONCE(lock->owner_ip, ip);
 }
 
-void spin_lock(spinlock_t *lock)
+void do_raw_spin_lock(spinlock_t *lock, u64 ip)
 {
-	u64 ip = (u64)__builtin_return_address(0);
 	u32 old;
 
 	/* Checked before drawing a ticket: ours would never be served. */
@@ -137,15 +137,15 @@ void spin_lock(spinlock_t *lock)
 	spin_acquired(lock, ip);
 }
 
-int spin_trylock(spinlock_t *lock)
+int do_raw_spin_trylock(spinlock_t *lock, u64 ip)
 {
 	if (!arch_spin_trylock(&lock->raw))
 		return 0;
-	spin_acquired(lock, (u64)__builtin_return_address(0));
+	spin_acquired(lock, ip);
 	return 1;
 }
 
-void spin_unlock(spinlock_t *lock)
+void do_raw_spin_unlock(spinlock_t *lock)
 {
 	if (!spin_is_locked(lock)) {
 		spin_bug(lock, SPIN_BUG_ALREADY_UNLOCKED);
@@ -172,17 +172,17 @@ void __spin_lock_init(spinlock_t *lock, const char *name)
 	lock->raw = (arch_spinlock_t)__ARCH_SPIN_LOCK_UNLOCKED;
 }
 
-void spin_lock(spinlock_t *lock)
+void do_raw_spin_lock(spinlock_t *lock, u64 ip)
 {
 	arch_spin_lock(&lock->raw);
 }
 
-int spin_trylock(spinlock_t *lock)
+int do_raw_spin_trylock(spinlock_t *lock, u64 ip)
 {
 	return arch_spin_trylock(&lock->raw);
 }
 
-void spin_unlock(spinlock_t *lock)
+void do_raw_spin_unlock(spinlock_t *lock)
 {
 	arch_spin_unlock(&lock->raw);
 }

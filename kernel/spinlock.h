@@ -38,10 +38,13 @@
  * with interrupts off everywhere (spin_lock_irqsave), or the handler can
  * interrupt the holder on its own CPU and spin forever.
  *
- * Preemption does not exist yet.  Once the scheduler issue adds
- * preempt_count, spin_lock() must raise it before taking the ticket and
- * spin_unlock() lower it after the release, so a holder cannot be switched
- * out while others spin on it.
+ * Preemption: spin_lock() raises the preempt count (kernel/preempt.h)
+ * before drawing its ticket and spin_unlock() lowers it after the release,
+ * so a holder is never switched out while others spin on it: a waiter
+ * would burn its whole time slice, or, on one CPU, spin forever.  The
+ * do_raw_spin_*() forms take the lock with the debug checks but leave the
+ * count alone; only the scheduler uses them, for run-queue locks it takes
+ * with interrupts off and releases on the other side of a task switch.
  *
  * Invariants: a lock is initialised (DEFINE_SPINLOCK or spin_lock_init)
  * before use; it is released on the CPU that took it; lock sections nest
@@ -53,6 +56,7 @@
 #include "kernel/types.h"
 #include "kernel/cpu.h"
 #include "kernel/irqflags.h"
+#include "kernel/preempt.h"
 
 #ifndef CONFIG_DEBUG_SPINLOCK
 #define CONFIG_DEBUG_SPINLOCK	1	/* build with -DCONFIG_DEBUG_SPINLOCK=0 to drop */
@@ -155,9 +159,35 @@ typedef struct spinlock {
 void __spin_lock_init(spinlock_t *lock, const char *name);
 #define spin_lock_init(lock)	__spin_lock_init((lock), #lock)
 
-void spin_lock(spinlock_t *lock);
-void spin_unlock(spinlock_t *lock);
-int spin_trylock(spinlock_t *lock);	/* 1 if taken */
+void do_raw_spin_lock(spinlock_t *lock, u64 ip);
+void do_raw_spin_unlock(spinlock_t *lock);
+int do_raw_spin_trylock(spinlock_t *lock, u64 ip);	/* 1 if taken */
+
+/* The address of this very spot (Linux's _THIS_IP_): spin_lock() is
+ * always inlined, so it is in spin_lock()'s caller - the name the debug
+ * reports print. */
+#define _THIS_IP_	({ __label__ __here; __here: (u64)&&__here; })
+
+static __attribute__((always_inline)) inline void spin_lock(spinlock_t *lock)
+{
+	preempt_disable();
+	do_raw_spin_lock(lock, _THIS_IP_);
+}
+
+static __attribute__((always_inline)) inline int spin_trylock(spinlock_t *lock)
+{
+	preempt_disable();
+	if (do_raw_spin_trylock(lock, _THIS_IP_))
+		return 1;
+	preempt_enable();
+	return 0;
+}
+
+static inline void spin_unlock(spinlock_t *lock)
+{
+	do_raw_spin_unlock(lock);
+	preempt_enable();
+}
 
 static inline bool spin_is_locked(spinlock_t *lock)
 {
@@ -174,10 +204,21 @@ void assert_spin_locked(spinlock_t *lock);
 	spin_lock(lock);						\
 } while (0)
 
+/* The count drops only after interrupts are back on, so a reschedule
+ * that became due inside the section happens here, not with IF=0. */
 static inline void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
 {
-	spin_unlock(lock);
+	do_raw_spin_unlock(lock);
 	local_irq_restore(flags);
+	preempt_enable();
+}
+
+#define spin_lock_irq(lock) do { local_irq_disable(); spin_lock(lock); } while (0)
+static inline void spin_unlock_irq(spinlock_t *lock)
+{
+	do_raw_spin_unlock(lock);
+	local_irq_enable();
+	preempt_enable();
 }
 
 /* ------------------------------------------------------------ debugging */

@@ -27,6 +27,7 @@
 #include "kernel/irq.h"
 #include "mm/mm.h"
 #include "mm/kstack.h"
+#include "sched/sched.h"
 
 static const char *const exception_names[32] = {
 	[X86_TRAP_DE] = "divide error",
@@ -166,6 +167,14 @@ void do_trap(struct pt_regs *regs)
 	if (regs->vector == X86_TRAP_PF) {
 		/* CR2 first, before anything that might fault (see mm/fault.c) */
 		do_page_fault(regs, read_cr2());
+		if (user_mode(regs))
+			exit_to_user_mode(regs);
+		return;
+	}
+	if (regs->vector == X86_TRAP_NMI) {
+		preempt_count_add(NMI_OFFSET);
+		do_kernel_exception(regs);
+		preempt_count_sub(NMI_OFFSET);
 		return;
 	}
 	if (regs->vector < 32) {
@@ -174,5 +183,11 @@ void do_trap(struct pt_regs *regs)
 		do_kernel_exception(regs);
 		return;
 	}
-	handle_irq(regs);	/* device interrupts and IPIs: kernel/irq.c */
+	/* device interrupts and IPIs: kernel/irq.c.  The hard-interrupt
+	 * count makes in_interrupt() true and keeps spin_unlock() in a
+	 * handler from switching tasks (kernel/preempt.h). */
+	preempt_count_add(HARDIRQ_OFFSET);
+	handle_irq(regs);
+	preempt_count_sub(HARDIRQ_OFFSET);
+	irqentry_exit(regs);	/* preemption, exit to user mode */
 }

@@ -19,6 +19,7 @@
 #include "mm/mm.h"
 #include "mm/page_alloc.h"
 #include "mm/kstack.h"
+#include "mm/tlb.h"
 #include "kernel/traps.h"
 #include "kernel/extable.h"
 #include "kernel/catch.h"
@@ -75,7 +76,7 @@ static void __noreturn kernel_oops(struct pt_regs *regs, u64 address)
 		       (unsigned long)address);
 	report_exception(regs, address);
 	printk(KERN_ERR "page walk: ");
-	dump_page_walk(current_mm(), address);
+	dump_page_walk(this_cpu_loaded_mm(), address);	/* what the CPU walked */
 	panic("Fatal exception: page fault");
 }
 

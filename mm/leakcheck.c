@@ -10,6 +10,7 @@
 #include "mm/slab.h"
 #include "mm/mm.h"
 #include "mm/kstack.h"
+#include "sched/sched.h"
 #include "kernel/printk.h"
 
 void mem_snapshot(struct mem_snapshot *s)
@@ -23,6 +24,7 @@ void mem_snapshot(struct mem_snapshot *s)
 	s->heap_objects = st.objects;
 	s->mms = mm_live_count();
 	s->kstacks = nr_kernel_stacks();
+	s->tasks = nr_tasks();
 }
 
 static bool same(const char *what, u64 a, u64 b)
@@ -43,5 +45,6 @@ bool mem_snapshot_same(const struct mem_snapshot *a, const struct mem_snapshot *
 	ok &= same("heap objects", a->heap_objects, b->heap_objects);
 	ok &= same("mm_structs", a->mms, b->mms);
 	ok &= same("kernel stacks", a->kstacks, b->kstacks);
+	ok &= same("tasks", a->tasks, b->tasks);
 	return ok;
 }

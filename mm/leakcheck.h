@@ -19,6 +19,7 @@ struct mem_snapshot {
 	u64 heap_objects;
 	u64 mms;
 	u64 kstacks;
+	u64 tasks;
 };
 
 void mem_snapshot(struct mem_snapshot *s);

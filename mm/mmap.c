@@ -103,7 +103,7 @@ void mmdrop(struct mm_struct *mm)
 	if (!atomic_dec_and_test(&mm->mm_count))
 		return;
 	BUG_ON(mm == &init_mm);
-	BUG_ON(current_mm() == mm);	/* a CR3 would point at a freed pgd */
+	BUG_ON(this_cpu_loaded_mm() == mm);	/* a CR3 would point at a freed pgd */
 	free_page(mm->pgd);
 	kfree(mm);
 	nr_mms--;

@@ -16,6 +16,9 @@
 #include "kernel/cpu.h"
 #include "kernel/layout.h"
 #include "kernel/smp.h"
+#include "kernel/irqflags.h"
+#include "kernel/panic.h"
+#include "sched/sched.h"
 
 struct tlb_stats tlb_stats;
 /* per CPU; CPU 0's reference on init_mm is counted in init_mm's initial
@@ -27,28 +30,60 @@ static struct tlb_state *this_tlbstate(void)
 	return &cpu_tlbstate[smp_processor_id()];
 }
 
-/* THE CR3 write. */
+/* THE CR3 write.  Counted per CPU: the scheduler's lazy-mm tests and the
+ * monitor's "sched" command read the counts. */
 static void write_cr3(u64 val)
 {
+	this_tlbstate()->cr3_loads++;
 	tlb_stats.cr3_writes++;
 	asm volatile("mov %0, %%cr3" : : "r"(val) : "memory");
 }
 
+u64 tlb_cr3_loads(int cpu)
+{
+	return cpu >= 0 && cpu < NR_CPUS ? READ_ONCE(cpu_tlbstate[cpu].cr3_loads) : 0;
+}
+
+/* The address space the running task owns (NULL in a kernel thread that
+ * has not borrowed one with use_mm): what user-address faults resolve in.
+ * Not the loaded one: a kernel thread may run lazily on another task's
+ * page tables, and must not fault pages into them. */
 struct mm_struct *current_mm(void)
+{
+	return current->mm;
+}
+
+struct mm_struct *this_cpu_loaded_mm(void)
 {
 	return this_tlbstate()->loaded_mm;
 }
 
+/* Another CPU's, for tests and reports: may change as soon as it is read. */
+struct mm_struct *tlb_cpu_loaded_mm(int cpu)
+{
+	return cpu >= 0 && cpu < NR_CPUS ? READ_ONCE(cpu_tlbstate[cpu].loaded_mm) : NULL;
+}
+
+/*
+ * Load @next's page tables on this CPU, unless they already are: then no
+ * CR3 write at all (the lazy-mm rule, sched/core.c, depends on this).
+ * @prev is the mm the scheduler believes is loaded; the per-CPU loaded_mm
+ * is the truth, and its mm_count reference moves to @next.  Interrupts or
+ * preemption off: loaded_mm is per CPU.
+ */
 void switch_mm(struct mm_struct *prev, struct mm_struct *next)
 {
-	if (prev == next && __read_cr3() == virt_to_phys(next->pgd))
+	struct tlb_state *ts = this_tlbstate();
+	struct mm_struct *loaded = ts->loaded_mm;
+
+	if (loaded == next && __read_cr3() == virt_to_phys(next->pgd))
 		return;
 	mmgrab(next);
 	/* MOV to CR3 without PCIDs flushes all non-global entries (SDM Vol.
 	 * 3A, "Invalidation of TLBs and Paging-Structure Caches"). */
 	write_cr3(virt_to_phys(next->pgd));
-	this_tlbstate()->loaded_mm = next;
-	mmdrop(prev);
+	ts->loaded_mm = next;
+	mmdrop(loaded);
 }
 
 /*
@@ -71,11 +106,12 @@ void __flush_tlb_all(void)
 
 #define FLUSH_ONE_BY_ONE_MAX	33	/* Linux's tlb_single_page_flush_ceiling */
 
-void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end)
+struct flush_range {
+	u64 start, end;
+};
+
+static void flush_tlb_local(u64 start, u64 end)
 {
-	/* Kernel mappings are in every mm; user ones only matter if loaded. */
-	if (mm != &init_mm && mm != this_tlbstate()->loaded_mm)
-		return;
 	if ((end - start) >> PAGE_SHIFT > FLUSH_ONE_BY_ONE_MAX) {
 		__flush_tlb_all();
 		return;
@@ -84,6 +120,40 @@ void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end)
 		tlb_stats.flush_one++;
 		asm volatile("invlpg (%0)" : : "r"(va) : "memory");
 	}
+}
+
+static void flush_tlb_func(void *info)
+{
+	struct flush_range *r = info;
+
+	flush_tlb_local(r->start, r->end);
+}
+
+/*
+ * Kernel mappings are in every mm and every CPU may have cached them: a
+ * kernel stack freed by kthread_join() on CPU 0 may have been used on
+ * CPU 3, whose TLB would keep writing into the freed frames.  So a kernel
+ * range is flushed everywhere, by IPI (interrupts must be on, see
+ * smp_call_function_many).  A user mm's range is still flushed only here:
+ * the TLB issue adds the cpumask of CPUs that loaded it and shoots those
+ * down.
+ */
+void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end)
+{
+	struct flush_range r = { start, end };
+
+	preempt_disable();
+	if (mm == &init_mm) {
+		flush_tlb_local(start, end);
+		if (num_online_cpus() > 1) {
+			WARN_ON(irqs_disabled());
+			if (!irqs_disabled())
+				smp_call_function_many(cpu_online_mask, flush_tlb_func, &r, true);
+		}
+	} else if (mm == this_tlbstate()->loaded_mm) {
+		flush_tlb_local(start, end);
+	}
+	preempt_enable();
 }
 
 /* An AP arrives on the trampoline's page tables; move it to init_mm's
@@ -95,14 +165,45 @@ void tlb_init_secondary(void)
 	switch_mm(&init_mm, &init_mm);
 }
 
+/*
+ * A kernel thread takes on a user address space (Linux's kthread_use_mm):
+ * it becomes, for the scheduler, a task of that mm (current->mm set), so
+ * switching between it and the mm's other tasks costs no CR3 write.  Like
+ * any task with an mm it holds an mm_users reference and no mm_count of
+ * its own; the borrowed lazy reference it held on its old active_mm goes.
+ */
 void use_mm(struct mm_struct *mm)
 {
+	struct task_struct *tsk = current;
+	struct mm_struct *old;
+
+	BUG_ON(tsk->mm);
 	mmget(mm);
-	switch_mm(this_tlbstate()->loaded_mm, mm);
+	preempt_disable();
+	local_irq_disable();		/* the scheduler reads these fields */
+	old = tsk->active_mm;
+	tsk->mm = mm;
+	tsk->active_mm = mm;
+	switch_mm(old, mm);
+	local_irq_enable();
+	preempt_enable();
+	mmdrop(old);
 }
 
+/* Back to being a kernel thread on init_mm, holding a reference on it as
+ * every kernel thread's active_mm does. */
 void unuse_mm(struct mm_struct *mm)
 {
+	struct task_struct *tsk = current;
+
+	BUG_ON(tsk->mm != mm);
+	mmgrab(&init_mm);
+	preempt_disable();
+	local_irq_disable();
+	tsk->mm = NULL;
+	tsk->active_mm = &init_mm;
 	switch_mm(mm, &init_mm);
+	local_irq_enable();
+	preempt_enable();
 	mmput(mm);
 }

@@ -14,9 +14,13 @@ struct mm_struct;
 
 struct tlb_state {
 	struct mm_struct *loaded_mm;	/* whose pgd is in CR3 on this CPU */
+	u64 cr3_loads;			/* CR3 writes on this CPU */
 };
 
 void switch_mm(struct mm_struct *prev, struct mm_struct *next);
+struct mm_struct *this_cpu_loaded_mm(void);
+struct mm_struct *tlb_cpu_loaded_mm(int cpu);
+u64 tlb_cr3_loads(int cpu);
 void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end);
 void __flush_tlb_all(void);
 
