@@ -112,9 +112,10 @@ UNIT_SRCS_test_buddy      := mm/buddy.c tests/unit/host_shim.c
 UNIT_SRCS_test_slab       := mm/slab.c tests/unit/host_shim.c
 UNIT_SRCS_test_vma        := mm/vma.c tests/unit/host_shim.c
 UNIT_SRCS_test_acpi       := kernel/acpi_tables.c tests/unit/host_shim.c
+UNIT_SRCS_test_fair       := sched/fair.c tests/unit/host_shim.c
 
 define unit_test_rule
-$(O)/unit/$(1): tests/unit/$(1).c $(UNIT_SRCS_$(1)) $(wildcard tests/unit/*.h kernel/*.h mm/*.h)
+$(O)/unit/$(1): tests/unit/$(1).c $(UNIT_SRCS_$(1)) $(wildcard tests/unit/*.h kernel/*.h mm/*.h sched/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(quiet) HOSTCC $$@
 	$$(Q)$$(HOSTCC) $$(HOSTCFLAGS) -o $$@ tests/unit/$(1).c $(UNIT_SRCS_$(1))
