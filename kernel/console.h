@@ -28,6 +28,7 @@ void console_write(const char *s, size_t n);
 /* the console drivers */
 void serial_init(void);
 int serial_getc(void);			/* -1 when nothing is waiting */
+int serial_getc_wait(void);		/* sleeps until a byte comes */
 int serial_enable_rx_irq(u32 gsi, u16 mps_flags);
 struct boot_fb;
 int fbcon_init(const struct boot_fb *fb);	/* 0 or -errno */

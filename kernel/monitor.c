@@ -9,6 +9,7 @@
  * Invariant: a command never takes the kernel down unless asked to
  * ("panic"); unknown input gets an error message and a new prompt.
  */
+#include "sched/sched.h"
 #include "kernel/monitor.h"
 #include "kernel/console.h"
 #include "kernel/printk.h"
@@ -77,6 +78,7 @@ static void cmd_uptime(const char *arg)
 }
 
 static void cmd_irqs(const char *arg) { show_interrupts(); }
+static void cmd_sched(const char *arg) { sched_show_stats(); }
 static void cmd_cmdline(const char *arg) { printk_raw("%s\n", cmdline_raw()); }
 static void cmd_ktest(const char *arg) { ktest_run(*arg ? arg : "all"); }
 static void cmd_poweroff(const char *arg) { machine_exit(EXIT_SUCCESS); }
@@ -90,6 +92,7 @@ static const struct command commands[] = {
 	{ "dmesg",    "print the kernel log buffer",        cmd_dmesg },
 	{ "uptime",   "time since boot",                    cmd_uptime },
 	{ "irqs",     "interrupt counts per vector",        cmd_irqs },
+	{ "sched",    "per-CPU scheduler counters, tasks",  cmd_sched },
 	{ "cmdline",  "the kernel command line",            cmd_cmdline },
 	{ "ktest",    "run in-kernel tests: ktest [glob,...]", cmd_ktest },
 	{ "poweroff", "leave the machine (exit status 0)",  cmd_poweroff },
@@ -133,15 +136,11 @@ static void read_line(char *buf, size_t size)
 	size_t n = 0;
 
 	for (;;) {
-		int c = serial_getc();
+		/* sleeps until a key comes: CPU 0 is free for other tasks */
+		int c = serial_getc_wait();
 
-		if (c < 0) {
-			/* nothing typed: sleep until the next interrupt (the
-			 * tick, at the latest) instead of spinning */
-			if (read_flags() & X86_EFLAGS_IF)
-				halt();
-			else
-				cpu_relax();
+		if (c < 0) {		/* no UART at all: nothing will come */
+			halt();
 			continue;
 		}
 		if (c == '\r' || c == '\n') {

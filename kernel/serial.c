@@ -12,6 +12,9 @@
  * only with interrupts off, so on one CPU the two never interleave (the
  * console lock of the SMP work covers the multi-CPU case).
  */
+#include "sched/sched.h"
+#include "sched/wait.h"
+#include "kernel/timer.h"
 #include "kernel/console.h"
 #include "kernel/io.h"
 #include "kernel/io_apic.h"
@@ -79,6 +82,8 @@ void serial_init(void)
 	register_console(&serial_console);
 }
 
+static DECLARE_WAIT_QUEUE_HEAD(serial_rx_wait);
+
 static void serial_rx_interrupt(struct pt_regs *regs)
 {
 	/* drain the FIFO: one interrupt may stand for several bytes */
@@ -90,6 +95,7 @@ static void serial_rx_interrupt(struct pt_regs *regs)
 		else
 			rx_dropped++;
 	}
+	wake_up(&serial_rx_wait);	/* a reader sleeping in serial_getc_wait */
 }
 
 int serial_enable_rx_irq(u32 gsi, u16 flags)
@@ -126,4 +132,26 @@ int serial_getc(void)
 		c = (unsigned char)rx_ring[rx_tail++ % RX_RING];
 	local_irq_restore(flags);
 	return c;
+}
+
+/*
+ * Block until a byte arrives.  With the receive interrupt the reader
+ * sleeps on serial_rx_wait and the CPU is free for other tasks; without
+ * it (polled input) it checks every tick.  -1 only if there is no UART.
+ */
+int serial_getc_wait(void)
+{
+	int c;
+
+	if (!serial_present)
+		return -1;
+	for (;;) {
+		c = serial_getc();
+		if (c >= 0)
+			return c;
+		if (rx_irq)
+			wait_event(serial_rx_wait, READ_ONCE(rx_tail) != READ_ONCE(rx_head));
+		else
+			msleep(10);
+	}
 }

@@ -981,6 +981,8 @@ static const char *state_name(const struct task_struct *p)
 {
 	long s = task_state(p);
 
+	if (s == TASK_RUNNING && is_idle_task(p) && !READ_ONCE(p->on_cpu))
+		return "idle";
 	if (s == TASK_RUNNING)
 		return READ_ONCE(p->on_cpu) ? "running" : "runnable";
 	if (s & TASK_DEAD)

@@ -423,10 +423,16 @@ KTEST(sched_waitqueue_ping_pong)
 	a = kthread_run_on_cpu(ping_fn, (void *)0L, ca, "ping");
 	b = kthread_run_on_cpu(ping_fn, (void *)1L, cb, "pong");
 	KASSERT(a && b);
-	deadline = ktime_get_ns() + 30ULL * 1000000000;
+	/* stuck = no round for 3 s (a healthy round takes microseconds) */
+	deadline = ktime_get_ns() + 3ULL * 1000000000;
 	while ((ping_rounds[0] < PING_ROUNDS || ping_rounds[1] < PING_ROUNDS) &&
-	       ktime_get_ns() < deadline)
+	       ktime_get_ns() < deadline) {
+		int seen = READ_ONCE(ping_rounds[0]) + READ_ONCE(ping_rounds[1]);
+
 		msleep(10);
+		if (READ_ONCE(ping_rounds[0]) + READ_ONCE(ping_rounds[1]) != seen)
+			deadline = ktime_get_ns() + 3ULL * 1000000000;
+	}
 	if (ping_rounds[0] < PING_ROUNDS || ping_rounds[1] < PING_ROUNDS)
 		ktest_fail(t, __FILE__, __LINE__,
 			   "lost wake-up: ping-pong stuck at rounds %d/%d of %d",

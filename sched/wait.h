@@ -85,6 +85,28 @@ void __wake_up(struct wait_queue_head *wq, unsigned mode, int nr_exclusive);
 bool waitqueue_active(struct wait_queue_head *wq);
 
 /* Sleep until @cond; the whole pattern above.  Task context only. */
+#ifdef BUG_LOST_WAKEUP
+/*
+ * BUG=lost-wakeup: the naive order - check, then queue and sleep.  A waker
+ * that sets @cond and calls wake_up() between the check and
+ * prepare_to_wait() finds nobody to wake, and the sleeper sleeps with its
+ * condition true.  The window is a few instructions wide; the udelay()
+ * widens it to 200 us, as race reproducers do, so the ping-pong test hits
+ * it within a few rounds instead of once in a blue moon.
+ */
+#include "kernel/time.h"
+#define wait_event(wq, cond) do {					\
+	DEFINE_WAIT(__wait);						\
+	for (;;) {							\
+		if (cond)						\
+			break;						\
+		udelay(200);						\
+		prepare_to_wait(&(wq), &__wait, TASK_UNINTERRUPTIBLE);	\
+		schedule();						\
+	}								\
+	finish_wait(&(wq), &__wait);					\
+} while (0)
+#else
 #define wait_event(wq, cond) do {					\
 	DEFINE_WAIT(__wait);						\
 	for (;;) {							\
@@ -95,6 +117,7 @@ bool waitqueue_active(struct wait_queue_head *wq);
 	}								\
 	finish_wait(&(wq), &__wait);					\
 } while (0)
+#endif
 
 /*
  * Sleep until @cond or @timeout jiffies pass.  Like Linux: 0 if the time
