@@ -41,7 +41,7 @@ KASFLAGS := $(filter-out -std=gnu11 -Wmissing-prototypes,$(KCFLAGS)) -D__ASSEMBL
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T linker.ld
 
-KSRC := $(wildcard boot/*.S kernel/*.S kernel/*.c mm/*.c mm/*.S sched/*.c sched/*.S)
+KSRC := $(wildcard boot/*.S kernel/*.S kernel/*.c mm/*.c mm/*.S sched/*.c sched/*.S fpu/*.c)
 KOBJ := $(patsubst %,$(O)/%.o,$(basename $(KSRC)))
 KOBJ += $(O)/gen/font.o
 
@@ -95,9 +95,55 @@ $(O)/switchyard.elf: $(KOBJ) $(O)/gen/ksyms.o linker.ld
 
 # The default ISO boots with an empty extra command line; run-qemu.sh and the
 # test harness build their own (cached) ISOs for other command lines.
-$(O)/switchyard.iso: $(O)/switchyard.elf scripts/mkiso.sh
+$(O)/switchyard.iso: $(O)/switchyard.elf scripts/mkiso.sh $(O)/initrd.cpio
 	$(quiet) ISO $@
-	$(Q)sh scripts/mkiso.sh $(O)/switchyard.elf "" $@
+	$(Q)sh scripts/mkiso.sh $(O)/switchyard.elf "" $@ $(O)/initrd.cpio
+
+# ---------------------------------------------------------------- user space
+# Ring-3 programs (docs/userland.md): ordinary static Linux programs built
+# with musl.  user/NAME.c -> $(O)/user/bin/NAME, user/tests/NAME.c ->
+# $(O)/user/tests/NAME; $(O)/user is laid out like the initrd, which
+# scripts/mkinitrd.sh stages into $(O)/initrd/ and archives (cpio, newc) as
+# $(O)/initrd.cpio, the multiboot2 module GRUB loads next to the kernel.
+MUSLCC     := musl-gcc
+UCFLAGS    := -static -O2 -Wall -Werror
+USER_PROGS := $(patsubst user/%.c,$(O)/user/bin/%,$(wildcard user/*.c))
+USER_TESTS := $(patsubst user/tests/%.c,$(O)/user/tests/%,$(wildcard user/tests/*.c))
+USER_FILES := $(USER_PROGS) $(USER_TESTS) $(O)/user/bin/notelf
+
+$(O)/user/bin/%: user/%.c
+	@mkdir -p $(dir $@)
+	$(quiet) MUSLCC $@
+	$(Q)$(MUSLCC) $(UCFLAGS) -o $@ $<
+$(O)/user/tests/%: user/tests/%.c user/tests/ktap.h
+	@mkdir -p $(dir $@)
+	$(quiet) MUSLCC $@
+	$(Q)$(MUSLCC) $(UCFLAGS) -o $@ $<
+# An executable that is not an ELF file, for execve's ENOEXEC.
+$(O)/user/bin/notelf:
+	@mkdir -p $(dir $@)
+	$(Q)printf 'this file is executable but not a program\n' > $@ && chmod 755 $@
+
+# Files left over from a deleted program must not reach the initrd.
+$(O)/initrd.cpio: $(USER_FILES) scripts/mkinitrd.sh
+	$(quiet) INITRD $@
+	$(Q)for f in $(O)/user/bin/* $(O)/user/tests/*; do \
+		case " $(USER_FILES) " in *" $$f "*) ;; *) rm -f "$$f" ;; esac; done
+	$(Q)sh scripts/mkinitrd.sh $(O) $(O)/user
+
+user: $(O)/initrd.cpio
+
+# The same test programs, run natively on this Linux host by init in utest
+# mode (they must pass on Linux too), and the system calls they make
+# compared with the ones Switchyard implements (needs strace; else a skip).
+$(O)/unit/test_user_native $(O)/unit/test_user_syscalls: tests/user.py
+	@mkdir -p $(dir $@)
+	$(Q)printf '#!/bin/sh\nexec $(PYTHON) %s %s %s\n' "$(CURDIR)/tests/user.py" \
+		$(patsubst test_user_%,%,$(notdir $@)) "$(abspath $(O))" > $@ && chmod +x $@
+unit: $(O)/unit/test_user_native $(O)/unit/test_user_syscalls $(O)/initrd.cpio
+
+user-host-test: $(O)/initrd.cpio
+	$(PYTHON) tests/user.py native $(O)
 
 # ---------------------------------------------------------------- host side
 HOSTCC     := gcc
@@ -113,6 +159,8 @@ UNIT_SRCS_test_slab       := mm/slab.c tests/unit/host_shim.c
 UNIT_SRCS_test_vma        := mm/vma.c tests/unit/host_shim.c
 UNIT_SRCS_test_acpi       := kernel/acpi_tables.c tests/unit/host_shim.c
 UNIT_SRCS_test_fair       := sched/fair.c tests/unit/host_shim.c
+UNIT_SRCS_test_elf        := kernel/elf.c
+UNIT_SRCS_test_exec_stack := kernel/exec_stack.c
 
 define unit_test_rule
 $(O)/unit/$(1): tests/unit/$(1).c $(UNIT_SRCS_$(1)) $(wildcard tests/unit/*.h kernel/*.h mm/*.h sched/*.h)
@@ -155,7 +203,7 @@ deps:
 clean:
 	rm -rf build build-bug-*
 
-.PHONY: all run gdb test test-bugs unit deps clean
+.PHONY: all run gdb test test-bugs unit deps clean user user-host-test
 .SUFFIXES:
 .DELETE_ON_ERROR:
 -include $(KOBJ:.o=.d)

@@ -18,6 +18,8 @@ usage: ./run-qemu.sh [options] [-- extra QEMU arguments]
 Builds the kernel if needed (make -s) and boots build/switchyard.iso in QEMU.
 The serial console (COM1) is on this terminal; with $DISPLAY set a window
 shows the screen too.  Type Ctrl-A x to quit QEMU, Ctrl-A c for its monitor.
+The ISO carries the initrd (build/initrd.cpio: /bin/init, /bin/sh, /tests/...);
+see docs/userland.md.
 
 options:
   --uefi           boot with OVMF (UEFI, q35 machine) instead of SeaBIOS
@@ -33,6 +35,15 @@ options:
   --log FILE       also write the serial output to FILE
   --build DIR      boot DIR/switchyard.elf and do not run make (for builds
                    made some other way, e.g. make BUG=name)
+  --run "CMD ARGS" run this command in user space instead of the shell, then
+                   power off; repeat for several (one after another).  They
+                   go into /etc/run in a temporary copy of the initrd; init
+                   prints "run: CMD ARGS: exit status N" after each, and
+                   run-qemu.sh exits with the last command's status
+  --add FILE       put FILE (a static x86-64 Linux program, e.g. made with
+                   musl-gcc -static) into /bin/ of that temporary initrd;
+                   repeatable; run it with --run "/bin/NAME ARGS" or from
+                   the shell
   -h, --help       this text
 
 exit status:
@@ -47,13 +58,18 @@ exit status:
   4  --timeout ran out before "switchyard: boot complete"
   5  the build or the dependency check failed
   64 bad command-line options
+  with --run: the last command's exit status N, or 128+S if signal S killed
+  it (like a shell), once every command has reported and the kernel did not
+  panic; otherwise one of the statuses above (never 0)
 
 examples:
-  ./run-qemu.sh                               boot to the switchyard> prompt
+  ./run-qemu.sh                               boot to the user shell ($ prompt)
   ./run-qemu.sh --uefi --smp 4 --mem 1G
   ./run-qemu.sh --headless --timeout 60       boot log, then stop; 0 if booted
   ./run-qemu.sh --append ktest=all            run the in-kernel tests (KTAP)
   ./run-qemu.sh --gdb                         then `make gdb`; see docs/debugging.md
+  ./run-qemu.sh --run "/bin/exitcode 3"       exits with 3
+  musl-gcc -static -o a.out prog.c && ./run-qemu.sh --add a.out --run "/bin/a.out x"
 EOF
 }
 
@@ -74,6 +90,8 @@ cd "$(dirname "$0")"
 uefi=0 smp=1 mem=256M append="" gdb=0 headless=0 timeout="" log="" build=build
 run_make=1
 extra=()
+runs=()		# --run commands, in order
+adds=()		# --add files
 
 # Every option takes its value either as the next word or after "=".
 while [ $# -gt 0 ]; do
@@ -84,7 +102,7 @@ while [ $# -gt 0 ]; do
 	*) has_value=0 ;;
 	esac
 	case $opt in
-	--smp|--mem|--append|--timeout|--log|--build)
+	--smp|--mem|--append|--timeout|--log|--build|--run|--add)
 		if [ "$has_value" -eq 0 ]; then
 			[ $# -ge 2 ] || die_usage "$opt needs a value"
 			value=$2
@@ -101,6 +119,14 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$value ;;
 	--log) log=$value ;;
 	--build) build=$value; run_make=0 ;;
+	--run)
+		case $value in
+		*"
+"*) die_usage "--run takes one command line, without newlines" ;;
+		esac
+		[ -n "${value// /}" ] || die_usage "--run needs a command"
+		runs+=("$value") ;;
+	--add) adds+=("$value") ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; extra=("$@"); break ;;
 	*) die_usage "unknown option '$1'" ;;
@@ -128,6 +154,20 @@ if [ "$run_make" -eq 0 ]; then
 	*) build=$start_dir/$build ;;
 	esac
 fi
+for i in "${!adds[@]}"; do
+	case ${adds[$i]} in
+	/*) ;;
+	*) adds[$i]=$start_dir/${adds[$i]} ;;
+	esac
+	file=${adds[$i]}
+	[ -f "$file" ] || die_usage "--add: $file is not a file"
+	if [ "$(head -c 4 "$file" | od -An -c | tr -d ' ')" != '177ELF' ]; then
+		die_usage "--add: $file is not an ELF program"
+	fi
+	if readelf -lW "$file" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+		die_usage "--add: $file is dynamically linked; Switchyard runs static programs (musl-gcc -static -o NAME NAME.c)"
+	fi
+done
 
 # ---------------------------------------------------------------- build
 scripts/ensure-deps || exit 5
@@ -137,29 +177,57 @@ fi
 elf=$build/switchyard.elf
 [ -f "$elf" ] || { say "$elf does not exist"; exit 5; }
 
+# The user programs: the ISO carries $build/initrd.cpio when the build made
+# one (tests/run.py builds its ISOs the same way, into the same cache).
+initrd=""
+[ -f "$build/initrd.cpio" ] && initrd=$build/initrd.cpio
+
+tmp=$build/tmp
+mkdir -p "$tmp"
+rundir=""
+
 # The ISO's GRUB entry carries the kernel command line, so another command
 # line needs another ISO.  Cache them by a hash of the command line and
-# rebuild when the kernel (or the ISO script) is newer than the cached ISO.
-if [ -z "$append" ] && [ -f "$build/switchyard.iso" ] && [ "$run_make" -eq 1 ]; then
+# rebuild when the kernel, the initrd (or the ISO script) is newer than the
+# cached ISO.  --run and --add get a one-off ISO with a changed initrd.
+if [ ${#runs[@]} -gt 0 ] || [ ${#adds[@]} -gt 0 ]; then
+	[ -d "$build/initrd" ] || { say "$build/initrd does not exist (the initrd is built by make)"; exit 5; }
+	rundir=$(mktemp -d "$tmp/run.XXXXXX")
+	trap 'rm -rf "$rundir"' EXIT		# until the full cleanup below
+	overlay=$rundir/overlay
+	mkdir -p "$overlay/bin" "$overlay/etc"
+	for file in "${adds[@]}"; do
+		cp "$file" "$overlay/bin/"
+		chmod 755 "$overlay/bin/$(basename "$file")"
+	done
+	if [ ${#runs[@]} -gt 0 ]; then
+		printf '%s\n' "${runs[@]}" > "$overlay/etc/run"
+		# The result lines need the serial output, even without --log.
+		[ -n "$log" ] || log=$rundir/serial.log
+	fi
+	sh scripts/mkinitrd.sh "$rundir" "$build/initrd" "$overlay" || { say "mkinitrd.sh failed"; exit 5; }
+	iso=$rundir/run.iso
+	sh scripts/mkiso.sh "$elf" "$append" "$iso" "$rundir/initrd.cpio" || { say "mkiso.sh failed"; exit 5; }
+elif [ -z "$append" ] && [ -f "$build/switchyard.iso" ] && [ "$run_make" -eq 1 ]; then
 	iso=$build/switchyard.iso
 else
 	hash=$(printf '%s' "$append" | sha1sum | cut -c1-40)
 	iso=$build/iso/$hash.iso
-	if [ ! -f "$iso" ] || [ "$elf" -nt "$iso" ] || [ scripts/mkiso.sh -nt "$iso" ]; then
-		sh scripts/mkiso.sh "$elf" "$append" "$iso" || { say "mkiso.sh failed"; exit 5; }
+	if [ ! -f "$iso" ] || [ "$elf" -nt "$iso" ] || [ scripts/mkiso.sh -nt "$iso" ] ||
+	   { [ -n "$initrd" ] && [ "$initrd" -nt "$iso" ]; }; then
+		sh scripts/mkiso.sh "$elf" "$append" "$iso" ${initrd:+"$initrd"} || { say "mkiso.sh failed"; exit 5; }
 		printf '%s\n' "$append" > "$build/iso/$hash.cmdline"
 	fi
 fi
 
 # ---------------------------------------------------------------- QEMU
-tmp=$build/tmp
-mkdir -p "$tmp"
 vars="" errfile="$tmp/qemu-stderr.$$" tmplog="" port="" saved_tty=""
 [ -t 0 ] && saved_tty=$(stty -g)
 
 # shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
 	rm -f "$errfile" ${vars:+"$vars"} ${tmplog:+"$tmplog"}
+	[ -z "$rundir" ] || rm -rf "$rundir"
 	# Only remove the port file if it is still ours (another run may own it).
 	if [ -n "$port" ] && [ "$(cat "$build/gdb-port" 2>/dev/null)" = "$port" ]; then
 		rm -f "$build/gdb-port"
@@ -248,38 +316,69 @@ serial_has() {
 	[ -n "$log" ] && grep -q -a -F -- "$1" "$log"
 }
 
-case $status in
-1)
-	if grep -a '^qemu-system-x86_64: ' "$errfile" |
-		grep -q -i -v -e 'warning' -e 'terminating on signal'; then
-		say "QEMU failed (see its message above)"
-		exit 3
-	fi
-	exit 0 ;;
-3)
-	say "the kernel reported failed tests"
-	exit 1 ;;
-5)
-	say "kernel panic"
-	exit 2 ;;
-0)
-	say "QEMU stopped without an exit code from the kernel:"
-	say "a reboot or triple fault (QEMU runs with -no-reboot), or QEMU was quit by hand"
-	say "(Ctrl-A x, the window, or GDB's kill)"
-	say "for the CPU state at the fault, add:  -- -d int,cpu_reset -D build/qemu.log"
-	exit 3 ;;
-124|137)
-	if serial_has "Kernel panic - not syncing"; then
-		say "timed out after ${timeout}s; the kernel panicked"
-		exit 2
-	fi
-	if serial_has "switchyard: boot complete"; then
-		say "timed out after ${timeout}s as asked; the kernel had booted"
-		exit 0
-	fi
-	say "timed out after ${timeout}s before \"switchyard: boot complete\""
-	exit 4 ;;
-*)
-	say "QEMU exited with unexpected status $status"
-	exit 3 ;;
+# What QEMU's exit status (and the serial log) say about the kernel: prints
+# the explanation and returns run-qemu.sh's exit status for it.
+verdict() {
+	case $status in
+	1)
+		if grep -a '^qemu-system-x86_64: ' "$errfile" |
+			grep -q -i -v -e 'warning' -e 'terminating on signal'; then
+			say "QEMU failed (see its message above)"
+			return 3
+		fi
+		return 0 ;;
+	3)
+		[ ${#runs[@]} -gt 0 ] || say "the kernel reported failed tests"
+		return 1 ;;
+	5)
+		say "kernel panic"
+		return 2 ;;
+	0)
+		say "QEMU stopped without an exit code from the kernel:"
+		say "a reboot or triple fault (QEMU runs with -no-reboot), or QEMU was quit by hand"
+		say "(Ctrl-A x, the window, or GDB's kill)"
+		say "for the CPU state at the fault, add:  -- -d int,cpu_reset -D build/qemu.log"
+		return 3 ;;
+	124|137)
+		if serial_has "Kernel panic - not syncing"; then
+			say "timed out after ${timeout}s; the kernel panicked"
+			return 2
+		fi
+		if serial_has "switchyard: boot complete"; then
+			say "timed out after ${timeout}s as asked; the kernel had booted"
+			return 0
+		fi
+		say "timed out after ${timeout}s before \"switchyard: boot complete\""
+		return 4 ;;
+	*)
+		say "QEMU exited with unexpected status $status"
+		return 3 ;;
+	esac
+}
+
+set +e
+verdict
+code=$?
+set -e
+[ ${#runs[@]} -gt 0 ] || exit $code
+
+# --run: init printed "run: CMD: exit status N" (or "killed by signal S")
+# after each command; the last one is the answer, if all of them finished.
+results=$(tr -d '\r' < "$log" | grep -a -E '^run: .*: (exit status|killed by signal) [0-9]+$' || true)
+count=0
+[ -z "$results" ] || count=$(printf '%s\n' "$results" | wc -l)
+if serial_has "Kernel panic - not syncing"; then
+	say "--run: the kernel panicked"
+	[ "$code" -ne 0 ] || code=2
+	exit $code
+fi
+if [ "$count" -lt ${#runs[@]} ]; then
+	say "--run: $count of ${#runs[@]} command(s) reported a result"
+	[ "$code" -ne 0 ] || code=3
+	exit $code
+fi
+last=$(printf '%s\n' "$results" | tail -n 1)
+case $last in
+*"killed by signal "*) sig=${last##* }; say "--run: ${last#run: }"; exit $((128 + sig)) ;;
+*) say "--run: ${last#run: }"; exit "${last##* }" ;;
 esac

@@ -62,7 +62,11 @@ tr_64:
 	movl	ABS(tr_cpu), %edi	/* start_secondary(cpu) */
 	movq	ABS(tr_entry), %rax
 	xorl	%ebp, %ebp		/* backtraces end here */
-	jmp	*%rax			/* into the higher half */
+	call	*%rax			/* into the higher half; CALL, not JMP: the
+					 * pushed return address gives the callee
+					 * RSP = 8 mod 16, as the SysV ABI promises
+					 * (aligned locals, FXSAVE buffers) */
+	ud2				/* start_secondary never returns */
 
 	.balign 8
 tr_gdt:

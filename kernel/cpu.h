@@ -47,6 +47,9 @@ static inline void wrmsr(u32 msr, u64 v)
 #define  EFER_LME		BIT(8)
 #define  EFER_LMA		BIT(10)
 #define  EFER_NXE		BIT(11)
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_SYSCALL_MASK	0xc0000084
 #define MSR_FS_BASE		0xc0000100
 #define MSR_GS_BASE		0xc0000101
 #define MSR_KERNEL_GS_BASE	0xc0000102
@@ -108,7 +111,21 @@ static inline u64 read_flags(void)
 	return f;
 }
 
+#define X86_EFLAGS_CF	BIT(0)
+#define X86_EFLAGS_FIXED BIT(1)		/* always 1 */
+#define X86_EFLAGS_PF	BIT(2)
+#define X86_EFLAGS_AF	BIT(4)
+#define X86_EFLAGS_ZF	BIT(6)
+#define X86_EFLAGS_SF	BIT(7)
+#define X86_EFLAGS_TF	BIT(8)
 #define X86_EFLAGS_IF	BIT(9)
+#define X86_EFLAGS_DF	BIT(10)
+#define X86_EFLAGS_OF	BIT(11)
+#define X86_EFLAGS_IOPL	(3UL << 12)
+#define X86_EFLAGS_NT	BIT(14)
+#define X86_EFLAGS_RF	BIT(16)
+#define X86_EFLAGS_AC	BIT(18)
+#define X86_EFLAGS_ID	BIT(21)
 
 static inline void local_irq_disable(void) { asm volatile("cli" ::: "memory"); }
 static inline void local_irq_enable(void)  { asm volatile("sti" ::: "memory"); }

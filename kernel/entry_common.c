@@ -15,8 +15,9 @@
  * create work: a task that schedules away may come back with a signal
  * pending.  Every mechanism that must run "before this task touches user
  * space again" goes here, in this order, and nowhere else:
- *   1. reschedule                      (now)
- *   2. signal delivery                 (ring-3 issue)
+ *   1. reschedule
+ *   2. signal delivery (kernel/signal.c: a handler's frame, or the end
+ *      of the process)
  *   3. then, interrupts off, just before the IRETQ/SYSRET:
  *      FPU register restore for a task whose registers are not loaded
  *      (XSAVES issue: the lazy restore), the IA32_PASID fix-up (PASID
@@ -27,8 +28,9 @@
 #include "sched/sched.h"
 #include "kernel/traps.h"
 #include "kernel/cpu.h"
+#include "kernel/signal.h"
 
-#define EXIT_TO_USER_MODE_WORK	BIT(TIF_NEED_RESCHED)
+#define EXIT_TO_USER_MODE_WORK	(BIT(TIF_NEED_RESCHED) | BIT(TIF_SIGPENDING))
 
 static unsigned long exit_to_user_mode_loop(struct pt_regs *regs, unsigned long ti_work)
 {
@@ -36,6 +38,8 @@ static unsigned long exit_to_user_mode_loop(struct pt_regs *regs, unsigned long 
 		local_irq_enable();
 		if (ti_work & BIT(TIF_NEED_RESCHED))
 			schedule();
+		if (ti_work & BIT(TIF_SIGPENDING))
+			arch_do_signal_or_restart(regs);	/* kernel/signal.c */
 		local_irq_disable();
 		ti_work = READ_ONCE(current->thread_flags);
 	}

@@ -36,6 +36,10 @@
 #define ERANGE		34
 #define ENAMETOOLONG	36
 #define ENOSYS		38
+#define ENOTEMPTY	39
+#define ELOOP		40
+#define EOVERFLOW	75
+#define EOPNOTSUPP	95
 #define ETIMEDOUT	110
 
 #endif

@@ -47,7 +47,40 @@
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
 #include "kernel/timer.h"
+
+void rtc_init(void);		/* kernel/rtc.c */
+void futex_init(void);		/* kernel/futex.c */
 #include "sched/sched.h"
+#include "kernel/syscall.h"
+#include "kernel/process.h"
+#include "kernel/file.h"
+#include "kernel/err.h"
+#include "fpu/fpu.h"
+/*
+ * The first user process: /bin/init (or init=PATH) from the initrd, if
+ * there is one.  Without it the kernel monitor takes the console.
+ */
+static int start_user_space(void)
+{
+	static const char *argv[2];
+	const char *path = cmdline_has("init") ? cmdline_get("init") : "/bin/init";
+	struct file *f = filp_open(path, 0);
+
+	if (IS_ERR(f)) {
+		pr_notice("init: no %s (error %ld): starting the kernel monitor\n",
+			  path, PTR_ERR(f));
+		return -1;
+	}
+	fput(f);
+	argv[0] = path;
+	argv[1] = NULL;
+	if (start_init(path, argv)) {
+		pr_err("init: cannot start %s\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 
 void kmain(u32 magic, u32 info_phys);
 
@@ -152,19 +185,29 @@ void kmain(u32 magic, u32 info_phys)
 	timers_init();
 	sched_init();			/* kmain becomes init_task on CPU 0 */
 	acpi_init(&boot_info);
+	initrd_init();
 
 	apic_init();
 	smp_init_ipis();
 	io_apic_init();
 	apic_timer_calibrate();
 	apic_timer_setup_this_cpu();
+	syscall_init();			/* SYSCALL MSRs (kernel/syscall.c) */
+	fpu_init_cpu();			/* SSE for user programs (fpu/core.c) */
+	rtc_init();
 	local_irq_enable();		/* from here on the tick runs */
 	smp_boot_cpus();
+
+	futex_init();
+	process_init();			/* the reaper of exited threads */
 
 	if (tests) {
 		int failed = ktest_run(tests);
 
-		machine_exit(failed ? EXIT_TESTS_FAILED : EXIT_SUCCESS);
+		/* `utest`: the user-space tests follow, run by init */
+		if (!cmdline_has("utest"))
+			machine_exit(failed ? EXIT_TESTS_FAILED : EXIT_SUCCESS);
+		boot_tests_failed = failed;
 	}
 	pr_notice("mem: %lu MiB RAM, %lu MiB free\n",
 		  (unsigned long)(memblock_phys_mem_size() >> 20),
@@ -172,5 +215,12 @@ void kmain(u32 magic, u32 info_phys)
 	pr_notice("switchyard: boot complete\n");	/* tests wait for this line */
 	if (cmdline_has("poweroff"))
 		machine_exit(EXIT_SUCCESS);
+	if (!cmdline_has("monitor") && start_user_space() == 0) {
+		/* init owns the console now; kmain has nothing left to do */
+		for (;;) {
+			set_current_state(TASK_UNINTERRUPTIBLE);
+			schedule();
+		}
+	}
 	monitor_run();
 }

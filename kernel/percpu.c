@@ -9,10 +9,15 @@
  * percpu_init_cpu(cpu) ran; nothing changes them afterwards.
  */
 #include "kernel/percpu.h"
+#include "kernel/asm-offsets.h"
 #include "kernel/smp.h"
 #include "kernel/cpu.h"
 
 struct percpu percpu_areas[NR_CPUS];
+
+/* kernel/entry.S reaches these fields by number */
+_Static_assert(offsetof(struct percpu, top_of_stack) == PERCPU_top_of_stack, "asm-offsets");
+_Static_assert(offsetof(struct percpu, user_rsp_scratch) == PERCPU_user_rsp_scratch, "asm-offsets");
 
 /* CPU 0 runs the boot code, so it is online before anything can ask. */
 cpumask_t __cpu_online_mask = { .bits = BIT(0) };

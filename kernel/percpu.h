@@ -40,15 +40,12 @@ struct percpu {
 	struct percpu *self;	/* offset 0: this_cpu() is `mov %gs:0, reg` */
 	int cpu;		/* 0 .. NR_CPUS-1, the kernel's number */
 	u32 apic_id;		/* the hardware's number (CPUID), for IPIs */
-	/*
-	 * Reserved for the issues that follow; zero until they use them.
-	 * preempt_count: spin_lock() will raise it once the scheduler exists.
-	 */
-	struct task_struct *current_task;
+	struct task_struct *current_task;	/* `current` (sched/sched.h) */
 	u64 top_of_stack;	/* kernel RSP for entries from ring 3 */
-	int preempt_count;
+	int preempt_count;	/* kernel/preempt.h */
 	int irq_count;		/* interrupt nesting depth */
 	struct tlb_state *tlb_state;
+	u64 user_rsp_scratch;	/* SYSCALL entry: the user RSP, briefly */
 } __aligned(64);	/* one cache line or more each: no false sharing */
 
 extern struct percpu percpu_areas[];

@@ -39,6 +39,8 @@
 #include "mm/tlb.h"
 #include "mm/kstack.h"
 #include "sched/sched.h"
+#include "kernel/syscall.h"
+#include "fpu/fpu.h"
 
 struct trampoline_params {		/* boot/trampoline.S, at its end */
 	u32 cr3;
@@ -86,6 +88,8 @@ void start_secondary(int cpu)
 	idt_load();
 	tlb_init_secondary();		/* CR3 := init_mm, through switch_mm */
 	cpu_enable_protections();
+	syscall_init();
+	fpu_init_cpu();
 	apic_enable_secondary();
 	apic_setup_this_cpu();
 	apic_timer_setup_this_cpu();

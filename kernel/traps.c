@@ -28,6 +28,9 @@
 #include "mm/mm.h"
 #include "mm/kstack.h"
 #include "sched/sched.h"
+#include "kernel/signal.h"
+#include "kernel/process.h"
+#include "fpu/fpu.h"
 
 static const char *const exception_names[32] = {
 	[X86_TRAP_DE] = "divide error",
@@ -162,11 +165,101 @@ static void do_kernel_exception(struct pt_regs *regs)
 	panic("Fatal exception: %s", exception_name(regs->vector));
 }
 
+/*
+ * Which x87 (#MF) or SIMD (#XM) exception: the unmasked flag that is set,
+ * in Linux's order of precedence (invalid, divide, overflow, underflow
+ * and denormal, precision).  The registers are the current task's: kernel
+ * code never touches them.
+ */
+static int fpu_exception_code(bool simd)
+{
+	struct fxregs_state fx;
+	unsigned err;
+
+	fpu_save_current(&fx);
+	if (simd)
+		err = (fx.mxcsr & 0x3f) & ~((fx.mxcsr >> 7) & 0x3f);
+	else
+		err = fx.swd & ~fx.cwd & 0x3f;
+	if (err & 0x01)
+		return FPE_FLTINV;
+	if (err & 0x04)
+		return FPE_FLTDIV;
+	if (err & 0x08)
+		return FPE_FLTOVF;
+	if (err & 0x12)
+		return FPE_FLTUND;
+	if (err & 0x20)
+		return FPE_FLTRES;
+	return 0;
+}
+
+/*
+ * An exception in ring 3 is the program's problem, not the kernel's: it
+ * becomes a signal to the thread (Linux's mapping), delivered on the way
+ * out; a program without a handler is ended with a one-line report.
+ */
+static void do_user_exception(struct pt_regs *regs)
+{
+	u64 ip = regs->ip;
+
+	switch (regs->vector) {
+	case X86_TRAP_DE:
+		force_sig_fault(SIGFPE, FPE_INTDIV, ip);
+		break;
+	case X86_TRAP_DB:
+		force_sig_fault(SIGTRAP, TRAP_BRKPT, ip);
+		break;
+	case X86_TRAP_BP:
+		force_sig(SIGTRAP);		/* Linux: SI_KERNEL, no address */
+		break;
+	case X86_TRAP_UD:
+		force_sig_fault(SIGILL, ILL_ILLOPN, ip);
+		break;
+	case X86_TRAP_MF:
+	case X86_TRAP_XF: {
+		int code = fpu_exception_code(regs->vector == X86_TRAP_XF);
+
+		if (code)			/* else spurious: nothing pending */
+			force_sig_fault(SIGFPE, code, ip);
+		break;
+	}
+	case X86_TRAP_AC:
+		force_sig_fault(SIGBUS, BUS_ADRERR, ip);
+		break;
+	case X86_TRAP_NM:
+	case X86_TRAP_OF:
+	case X86_TRAP_BR:
+	case X86_TRAP_GP:
+	case X86_TRAP_SS:
+	case X86_TRAP_NP:
+	case X86_TRAP_TS:
+		/* privileged instructions, bad segments, non-canonical
+		 * addresses: si_addr 0, as Linux's #GP (SI_KERNEL) */
+		force_sig(SIGSEGV);
+		break;
+	default:
+		printk(KERN_ERR "%s[%d]: unexpected exception %lu in user mode at %#lx\n",
+		       current->comm, current->pid, (unsigned long)regs->vector,
+		       (unsigned long)ip);
+		force_sig(SIGSEGV);
+		break;
+	}
+}
+
 void do_trap(struct pt_regs *regs)
 {
 	if (regs->vector == X86_TRAP_PF) {
 		/* CR2 first, before anything that might fault (see mm/fault.c) */
-		do_page_fault(regs, read_cr2());
+		u64 cr2 = read_cr2();
+
+		/* Interrupts back on if the faulting code had them: resolving
+		 * a fault may sleep on the mm's lock and must be able to send
+		 * TLB-flush IPIs (mm/tlb.c), which need interrupts on. */
+		if (regs->flags & X86_EFLAGS_IF)
+			local_irq_enable();
+		do_page_fault(regs, cr2);
+		local_irq_disable();
 		if (user_mode(regs))
 			exit_to_user_mode(regs);
 		return;
@@ -178,8 +271,11 @@ void do_trap(struct pt_regs *regs)
 		return;
 	}
 	if (regs->vector < 32) {
-		if (user_mode(regs))	/* no ring 3 yet: cannot happen */
-			panic("exception %lu from user mode", (unsigned long)regs->vector);
+		if (user_mode(regs)) {
+			do_user_exception(regs);
+			exit_to_user_mode(regs);
+			return;
+		}
 		do_kernel_exception(regs);
 		return;
 	}

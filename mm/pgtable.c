@@ -116,8 +116,39 @@ static u64 skip_hole(u64 va, int level)
 	return ALIGN_DOWN(va, size) + size - va;
 }
 
+/*
+ * The frames of cleared user PTEs wait here until the TLB flush is done:
+ * freeing first would let another CPU (a thread of the process, or a
+ * kernel thread running on the mm lazily) keep using a stale translation
+ * into a frame that already belongs to someone else.  Linux's mmu_gather,
+ * in its simplest form: a batch that is flushed, then freed, when full.
+ */
+#define GATHER_MAX	64
+
+struct mmu_gather {
+	struct mm_struct *mm;
+	u64 start;			/* of the range cleared since the last flush */
+	unsigned nr;
+	phys_addr_t frames[GATHER_MAX];
+};
+
+static void tlb_flush_mmu(struct mmu_gather *tlb, u64 end)
+{
+#ifndef BUG_UNMAP_NO_FLUSH
+	flush_tlb_mm_range(tlb->mm, tlb->start, end);
+#else
+	/* BUG=unmap-no-flush: the entries are gone from the page table but the
+	 * TLB still translates them, into frames already back in the allocator */
+#endif
+	for (unsigned i = 0; i < tlb->nr; i++)
+		put_page(phys_to_page(tlb->frames[i]));
+	tlb->nr = 0;
+	tlb->start = end;
+}
+
 void unmap_range(struct mm_struct *mm, u64 start, u64 end)
 {
+	struct mmu_gather tlb = { .mm = mm, .start = start, .nr = 0 };
 	u64 va = start;
 
 	while (va < end) {
@@ -142,18 +173,15 @@ void unmap_range(struct mm_struct *mm, u64 start, u64 end)
 
 			set_pte(mm, pte, 0);
 			if (is_user_va(va)) {
-				put_page(phys_to_page(pa));
+				tlb.frames[tlb.nr++] = pa;
 				mm->rss--;
+				if (tlb.nr == GATHER_MAX)
+					tlb_flush_mmu(&tlb, va + PAGE_SIZE);
 			}
 		}
 		va += PAGE_SIZE;
 	}
-#ifndef BUG_UNMAP_NO_FLUSH
-	flush_tlb_mm_range(mm, start, end);
-#else
-	/* BUG=unmap-no-flush: the entries are gone from the page table but the
-	 * TLB still translates them, into frames already back in the allocator */
-#endif
+	tlb_flush_mmu(&tlb, end);
 }
 
 int protect_range(struct mm_struct *mm, u64 start, u64 end, pteval_t prot)

@@ -1,9 +1,9 @@
 /*
  * tlb.c - the CR3 write path and local TLB flushes.
  *
- * A flush is still a local INVLPG or CR3 reload: user mms are only ever
- * loaded on the CPU that runs the tests, and kernel mappings are not yet
- * changed while other CPUs run.  The TLB issue turns flush_tlb_mm_range()
+ * A flush of a kernel range reaches every CPU (by IPI); a flush of a user
+ * mm's range is still local, which is only right while that mm is loaded
+ * on no other CPU - lazily loaded ones included.  The TLB issue turns it
  * into shootdowns to every CPU in the mm's cpumask, driven by mm->tlb_gen
  * (bumped by set_pte()).
  *
@@ -122,6 +122,11 @@ static void flush_tlb_local(u64 start, u64 end)
 	}
 }
 
+struct flush_range_mm {
+	struct mm_struct *mm;
+	u64 start, end;
+};
+
 static void flush_tlb_func(void *info)
 {
 	struct flush_range *r = info;
@@ -129,20 +134,41 @@ static void flush_tlb_func(void *info)
 	flush_tlb_local(r->start, r->end);
 }
 
+/* On a CPU that may have switched away meanwhile: its CR3 load then
+ * already flushed the entries (no PCIDs yet), so only flush if still on. */
+static void flush_tlb_mm_func(void *info)
+{
+	struct flush_range_mm *r = info;
+
+	if (this_tlbstate()->loaded_mm == r->mm)
+		flush_tlb_local(r->start, r->end);
+}
+
 /*
  * Kernel mappings are in every mm and every CPU may have cached them: a
  * kernel stack freed by kthread_join() on CPU 0 may have been used on
  * CPU 3, whose TLB would keep writing into the freed frames.  So a kernel
  * range is flushed everywhere, by IPI (interrupts must be on, see
- * smp_call_function_many).  A user mm's range is still flushed only here:
- * the TLB issue adds the cpumask of CPUs that loaded it and shoots those
- * down.
+ * smp_call_function_many).
+ *
+ * A user mm's range is flushed on every CPU that has the mm loaded now -
+ * the threads of a process run on several CPUs, and a kernel thread may
+ * run lazily on it.  The check of each CPU's loaded_mm comes after the
+ * PTE change (set_pte, then the full barrier of the LOCK'd operations in
+ * smp_call_function_many): a CPU that loads the mm later writes CR3,
+ * which flushes all non-global entries, and walks the new tables.  This
+ * is the simple form; the TLB issue replaces it with PCIDs, an mm_cpumask
+ * and tlb_gen-driven flushes.
  */
 void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end)
 {
 	struct flush_range r = { start, end };
+	struct flush_range_mm rm = { mm, start, end };
+	cpumask_t targets = CPU_MASK_NONE;
+	int cpu, self;
 
 	preempt_disable();
+	self = smp_processor_id();
 	if (mm == &init_mm) {
 		flush_tlb_local(start, end);
 		if (num_online_cpus() > 1) {
@@ -150,8 +176,19 @@ void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end)
 			if (!irqs_disabled())
 				smp_call_function_many(cpu_online_mask, flush_tlb_func, &r, true);
 		}
-	} else if (mm == this_tlbstate()->loaded_mm) {
+		preempt_enable();
+		return;
+	}
+	if (mm == this_tlbstate()->loaded_mm)
 		flush_tlb_local(start, end);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);	/* PTE stores before the reads */
+	for_each_online_cpu(cpu)
+		if (cpu != self && READ_ONCE(cpu_tlbstate[cpu].loaded_mm) == mm)
+			cpumask_set_cpu(cpu, &targets);
+	if (targets.bits) {
+		WARN_ON(irqs_disabled());
+		if (!irqs_disabled())
+			smp_call_function_many(&targets, flush_tlb_mm_func, &rm, true);
 	}
 	preempt_enable();
 }

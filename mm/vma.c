@@ -9,6 +9,11 @@
  *   3. only then change the list - a step that cannot fail.
  * So a failed call leaves the set untouched and leaks nothing.
  *
+ * File mappings add one rule: the file offset travels with the bytes.
+ * Whenever a VMA's start moves (trimmed at the front, grown downwards,
+ * split off as the upper part) its vm_pgoff moves by the same number of
+ * pages, so every address keeps showing the same page of the file.
+ *
  * Pure logic: shared with the host tests (built with -DHOST_TEST), so it
  * uses no kernel service but printk and the two allocation hooks.
  */
@@ -27,12 +32,21 @@ void vma_set_init(struct vma_set *s, const struct vma_ops *ops)
 	s->ops = ops;
 }
 
+/* The owner's hooks: a VMA enters or leaves the set (see vma.h). */
+static void vma_opened(struct vma_set *s, struct vm_area_struct *vma)
+{
+	if (s->ops->vma_open)
+		s->ops->vma_open(vma);
+}
+
 /* Unlink and free one VMA, keeping count and total_pages right. */
 static void vma_remove(struct vma_set *s, struct vm_area_struct *vma)
 {
 	list_del(&vma->vm_list);
 	s->count--;
 	s->total_pages -= vma_pages(vma);
+	if (s->ops->vma_close)
+		s->ops->vma_close(vma);
 	s->ops->vma_free(vma);
 }
 
@@ -83,11 +97,16 @@ static int vma_alloc_n(struct vma_set *s, struct vm_area_struct **new, int n)
 	return 0;
 }
 
-/* Move the bounds of a VMA that stays in the set; pages follow. */
+/* Move the bounds of a VMA that stays in the set; pages (and the file
+ * offset of the new start) follow. */
 static void vma_resize(struct vma_set *s, struct vm_area_struct *vma,
 		       u64 start, u64 end)
 {
 	s->total_pages -= vma_pages(vma);
+	if (vma->vm_file && start >= vma->vm_start)
+		vma->vm_pgoff += (start - vma->vm_start) >> PAGE_SHIFT;
+	else if (vma->vm_file)
+		vma->vm_pgoff -= (vma->vm_start - start) >> PAGE_SHIFT;
 	vma->vm_start = start;
 	vma->vm_end = end;
 	s->total_pages += vma_pages(vma);
@@ -104,9 +123,26 @@ static void vma_split(struct vma_set *s, struct vm_area_struct *vma, u64 addr,
 	new->vm_start = addr;
 	new->vm_end = vma->vm_end;
 	new->vm_flags = vma->vm_flags;
+	new->vm_file = vma->vm_file;
+	new->vm_pgoff = vma->vm_file ?
+			vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) : 0;
 	vma->vm_end = addr;
 	list_add(&new->vm_list, &vma->vm_list);
 	s->count++;
+	vma_opened(s, new);		/* a second reference to the file */
+}
+
+/* Would [start, end) with flags/file/pgoff continue a seamlessly? */
+static bool can_append(const struct vm_area_struct *a, u64 flags,
+		       struct file *file, u64 pgoff)
+{
+	return a->vm_flags == flags && a->vm_file == file &&
+	       (!file || a->vm_pgoff + vma_pages(a) == pgoff);
+}
+
+bool vma_mergeable(const struct vm_area_struct *a, const struct vm_area_struct *b)
+{
+	return a->vm_end == b->vm_start && can_append(a, b->vm_flags, b->vm_file, b->vm_pgoff);
 }
 
 /* Absorb vma's successor if the two touch and agree; true if it did. */
@@ -115,7 +151,7 @@ static bool vma_merge_next(struct vma_set *s, struct vm_area_struct *vma)
 	struct vm_area_struct *next = vma_next(s, vma);
 	u64 end;
 
-	if (!next || next->vm_start != vma->vm_end || next->vm_flags != vma->vm_flags)
+	if (!next || !vma_mergeable(vma, next))
 		return false;
 	end = next->vm_end;
 	vma_remove(s, next);
@@ -132,27 +168,35 @@ static void vma_link(struct vma_set *s, struct vm_area_struct *vma,
 	list_add_tail(&vma->vm_list, next ? &next->vm_list : &s->list);
 	s->count++;
 	s->total_pages += vma_pages(vma);
+	vma_opened(s, vma);
 }
 
-int vma_insert(struct vma_set *s, u64 start, u64 end, u64 flags)
+int vma_insert_file(struct vma_set *s, u64 start, u64 end, u64 flags,
+		    struct file *file, u64 pgoff)
 {
 	struct vm_area_struct *next, *prev, *vma;
 
 	if (!range_valid(start, end) || (flags & ~VM_FLAGS_MASK))
 		return -EINVAL;
+	if (!file)
+		pgoff = 0;
+	else if (pgoff + ((end - start) >> PAGE_SHIFT) < pgoff)
+		return -EINVAL;			/* the offsets would wrap */
 	next = find_vma(s, start);
 	if (next && next->vm_start < end)
 		return -EEXIST;
 	prev = vma_prev(s, next);
 
 	/* growing a neighbour needs no memory, so try that first */
-	if (prev && prev->vm_end == start && prev->vm_flags == flags) {
+	if (prev && prev->vm_end == start && can_append(prev, flags, file, pgoff)) {
 		vma_resize(s, prev, prev->vm_start, end);
 		vma_merge_next(s, prev);	/* the range may fill a gap exactly */
 		return 0;
 	}
-	if (next && next->vm_start == end && next->vm_flags == flags) {
-		vma_resize(s, next, start, next->vm_end);
+	if (next && next->vm_start == end && next->vm_flags == flags &&
+	    next->vm_file == file &&
+	    (!file || pgoff + ((end - start) >> PAGE_SHIFT) == next->vm_pgoff)) {
+		vma_resize(s, next, start, next->vm_end);	/* pgoff follows */
 		return 0;
 	}
 
@@ -161,8 +205,15 @@ int vma_insert(struct vma_set *s, u64 start, u64 end, u64 flags)
 	vma->vm_start = start;
 	vma->vm_end = end;
 	vma->vm_flags = flags;
+	vma->vm_file = file;
+	vma->vm_pgoff = pgoff;
 	vma_link(s, vma, next);
 	return 0;
+}
+
+int vma_insert(struct vma_set *s, u64 start, u64 end, u64 flags)
+{
+	return vma_insert_file(s, start, end, flags, NULL, 0);
 }
 
 /* ----------------------------------------------------------------- unmap */
@@ -295,6 +346,41 @@ int vma_protect(struct vma_set *s, u64 start, u64 end, u64 prot)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ dup */
+
+int vma_set_dup(struct vma_set *dst, struct vma_set *src)
+{
+	struct vm_area_struct *vma, *copy, *next;
+	struct list_head fresh;
+
+	if (dst->count || !list_empty(&dst->list))
+		return -EINVAL;
+	/* all the structs first, on a private list, so failing changes nothing */
+	INIT_LIST_HEAD(&fresh);
+	for (unsigned int i = 0; i < src->count; i++) {
+		if (vma_alloc_n(dst, &copy, 1)) {
+			list_for_each_entry_safe(copy, next, &fresh, vm_list)
+				dst->ops->vma_free(copy);
+			return -ENOMEM;
+		}
+		list_add_tail(&copy->vm_list, &fresh);
+	}
+	copy = list_entry(fresh.next, struct vm_area_struct, vm_list);
+	for_each_vma(src, vma) {
+		next = list_entry(copy->vm_list.next, struct vm_area_struct, vm_list);
+		list_del(&copy->vm_list);
+		copy->vm_start = vma->vm_start;
+		copy->vm_end = vma->vm_end;
+		copy->vm_flags = vma->vm_flags;
+		copy->vm_file = vma->vm_file;
+		copy->vm_pgoff = vma->vm_pgoff;
+		vma_link(dst, copy, NULL);	/* in order: append */
+		copy = next;
+	}
+	dst->mmap_base = src->mmap_base;
+	return 0;
+}
+
 /* ---------------------------------------------------- get_unmapped_area */
 
 /* Does [lo, hi), clipped to VMA_MMAP_MIN_ADDR, hold len bytes? */
@@ -351,6 +437,11 @@ static bool vma_check_one(struct vm_area_struct *vma, struct vm_area_struct *pre
 		       (unsigned long)vma->vm_start, (unsigned long)vma->vm_flags);
 		ok = false;
 	}
+	if (!vma->vm_file && vma->vm_pgoff) {
+		pr_err("vma: %#lx: anonymous with a file offset %#lx\n",
+		       (unsigned long)vma->vm_start, (unsigned long)vma->vm_pgoff);
+		ok = false;
+	}
 	if (vma->vm_list.next->prev != &vma->vm_list) {
 		pr_err("vma: %#lx: broken list links\n", (unsigned long)vma->vm_start);
 		ok = false;
@@ -362,7 +453,7 @@ static bool vma_check_one(struct vm_area_struct *vma, struct vm_area_struct *pre
 		       (unsigned long)vma->vm_start, (unsigned long)vma->vm_end,
 		       (unsigned long)prev->vm_start, (unsigned long)prev->vm_end);
 		ok = false;
-	} else if (prev->vm_end == vma->vm_start && prev->vm_flags == vma->vm_flags) {
+	} else if (vma_mergeable(prev, vma)) {
 		pr_err("vma: %#lx: not merged with the VMA before it\n",
 		       (unsigned long)vma->vm_start);
 		ok = false;
@@ -402,10 +493,16 @@ void vma_set_dump(struct vma_set *s)
 
 	for_each_vma(s, vma) {
 		u64 f = vma->vm_flags;
+		char c[5] = { f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
+			      f & VM_EXEC ? 'x' : '-',
+			      f & (VM_SHARED | VM_MAYSHARE) ? 's' : 'p', 0 };
 
-		printk(KERN_INFO "%08lx-%08lx %c%c%c%c\n",
-		       (unsigned long)vma->vm_start, (unsigned long)vma->vm_end,
-		       f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
-		       f & VM_EXEC ? 'x' : '-', f & VM_SHARED ? 's' : 'p');
+		if (vma->vm_file)
+			printk(KERN_INFO "%08lx-%08lx %s %08lx file\n",
+			       (unsigned long)vma->vm_start, (unsigned long)vma->vm_end,
+			       c, (unsigned long)(vma->vm_pgoff << PAGE_SHIFT));
+		else
+			printk(KERN_INFO "%08lx-%08lx %s\n", (unsigned long)vma->vm_start,
+			       (unsigned long)vma->vm_end, c);
 	}
 }

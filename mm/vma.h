@@ -3,15 +3,26 @@
  * vm_area_struct, the part of mm_struct that lists them).
  *
  * A VMA is a page-aligned user range [vm_start, vm_end) with one set of
- * flags.  The set owns its vm_area_structs; it only describes what is
- * mapped.  Page tables are the caller's business: after vma_unmap() or
- * vma_protect() succeeds, the caller updates the PTEs of the same range.
+ * flags, and optionally a file it maps: page vm_start of the VMA shows
+ * page vm_pgoff of vm_file, and the pages after it follow in order.  The
+ * set owns its vm_area_structs; it only describes what is mapped.  Page
+ * tables are the caller's business: after vma_unmap() or vma_protect()
+ * succeeds, the caller updates the PTEs of the same range.
+ *
+ * The set does not know what a file is: it copies vm_file between the
+ * structs it splits and calls the owner's vma_open()/vma_close() hooks for
+ * every struct that enters or leaves the set, and the owner (mm/mmap.c)
+ * takes and drops the file reference there.  So each VMA holds exactly one
+ * reference to its file, however often it is split, merged or copied.
  *
  * Invariants (vma_set_check() verifies all of them):
  *   - VMAs are non-empty, page-aligned, end <= TASK_SIZE_MAX;
  *   - the list is sorted by vm_start and VMAs do not overlap;
- *   - two VMAs that touch (a->vm_end == b->vm_start) have different flags:
- *     every operation merges, so a range has exactly one representation;
+ *   - two VMAs that touch (a->vm_end == b->vm_start) are not mergeable:
+ *     every operation merges, so a range has exactly one representation.
+ *     Mergeable means equal flags, the same vm_file, and for a file the
+ *     second VMA's vm_pgoff continuing the first's (vma_mergeable());
+ *   - an anonymous VMA (vm_file NULL) has vm_pgoff 0;
  *   - count and total_pages equal the number of VMAs and the pages they span;
  *   - count <= VMA_MAX_COUNT.
  *
@@ -31,18 +42,29 @@
 #include "kernel/list.h"
 #include "kernel/layout.h"
 
-/* vm_flags.  The first five have Linux's values (include/linux/mm.h). */
+/*
+ * vm_flags, with Linux's values (include/linux/mm.h).  VM_MAY* say which
+ * access bits mprotect may turn on later: a MAP_SHARED mapping of a
+ * read-only file never gets VM_MAYWRITE, so mprotect(PROT_WRITE) on it
+ * fails with EACCES.  In Linux's layout VM_MAYx is VM_x << 4.
+ */
 #define VM_NONE		0x00000000UL
 #define VM_READ		0x00000001UL
 #define VM_WRITE	0x00000002UL
 #define VM_EXEC		0x00000004UL
-#define VM_SHARED	0x00000008UL
+#define VM_SHARED	0x00000008UL	/* writes are seen by every mapper */
+#define VM_MAYREAD	0x00000010UL
+#define VM_MAYWRITE	0x00000020UL
+#define VM_MAYEXEC	0x00000040UL
+#define VM_MAYSHARE	0x00000080UL	/* mapped MAP_SHARED (even if read-only) */
 #define VM_GROWSDOWN	0x00000100UL	/* a stack: may be extended downwards */
 /* Switchyard's own bit: Linux calls a VMA anonymous when it has no file. */
 #define VM_ANON		0x00100000UL
 
 #define VM_ACCESS_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)	/* what mprotect changes */
-#define VM_FLAGS_MASK	(VM_ACCESS_FLAGS | VM_SHARED | VM_GROWSDOWN | VM_ANON)
+#define VM_MAY_FLAGS	(VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
+#define VM_FLAGS_MASK	(VM_ACCESS_FLAGS | VM_SHARED | VM_MAY_FLAGS | VM_MAYSHARE | \
+			 VM_GROWSDOWN | VM_ANON)
 
 /* Linux's sysctl vm.max_map_count default. */
 #define VMA_MAX_COUNT		65530
@@ -60,10 +82,14 @@
 #define VMA_STACK_GAP		(128UL << 20)
 #define VMA_MMAP_BASE		(TASK_SIZE_MAX - VMA_STACK_GAP)
 
+struct file;				/* opaque here (kernel/file.h) */
+
 struct vm_area_struct {
 	u64 vm_start;			/* first byte */
 	u64 vm_end;			/* first byte after; [start, end) */
 	u64 vm_flags;			/* VM_* */
+	struct file *vm_file;		/* what it maps, NULL if anonymous */
+	u64 vm_pgoff;			/* file offset of vm_start, in pages */
 	struct list_head vm_list;	/* in vma_set.list, sorted by vm_start */
 };
 
@@ -71,10 +97,19 @@ struct vm_area_struct {
  * Where vm_area_structs come from: kmalloc in the kernel, malloc (with
  * failure injection) in the host tests.  vma_alloc() may return NULL;
  * vma.c initialises every field of what it gets.
+ *
+ * vma_open (optional) is called for every VMA that enters the set - a new
+ * one, a split-off part, a copy in vma_set_dup() - once its fields are set;
+ * vma_close (optional) for every VMA that leaves it (unmapped, merged into
+ * a neighbour, destroyed) before vma_free.  A struct that was allocated
+ * and never entered the set (an operation that failed half-way through
+ * its allocations) goes straight to vma_free.  Neither hook may fail.
  */
 struct vma_ops {
 	struct vm_area_struct *(*vma_alloc)(void);
 	void (*vma_free)(struct vm_area_struct *vma);
+	void (*vma_open)(struct vm_area_struct *vma);
+	void (*vma_close)(struct vm_area_struct *vma);
 };
 
 struct vma_set {
@@ -107,7 +142,11 @@ struct vm_area_struct *find_vma_intersection(struct vma_set *s, u64 start, u64 e
  *
  * vma_insert: map [start, end) with flags (VM_FLAGS_MASK bits only, else
  *	-EINVAL); -EEXIST if any of it is mapped (MAP_FIXED callers unmap
- *	first).  Merges with touching neighbours that have the same flags.
+ *	first).  Merges with touching neighbours that are mergeable.
+ * vma_insert_file: the same for a file mapping: page start shows page
+ *	pgoff of file.  If a new VMA is made, vma_open() takes its file
+ *	reference; the caller keeps its own either way.  file NULL is
+ *	vma_insert() (pgoff is then ignored).
  * vma_unmap: munmap; any part of the range may be a hole.  Trims the VMAs
  *	at the edges and removes those inside; unmapping the middle of one
  *	VMA splits it (the only case that allocates).
@@ -120,6 +159,8 @@ struct vm_area_struct *find_vma_intersection(struct vma_set *s, u64 start, u64 e
  *	merge-first path can succeed there; a corner nobody should reach).
  */
 int vma_insert(struct vma_set *s, u64 start, u64 end, u64 flags);
+int vma_insert_file(struct vma_set *s, u64 start, u64 end, u64 flags,
+		    struct file *file, u64 pgoff);
 int vma_unmap(struct vma_set *s, u64 start, u64 end);
 int vma_protect(struct vma_set *s, u64 start, u64 end, u64 prot);
 
@@ -135,9 +176,20 @@ int vma_protect(struct vma_set *s, u64 start, u64 end, u64 prot);
  */
 u64 vma_get_unmapped_area(struct vma_set *s, u64 len, u64 hint);
 
+/*
+ * fork: make the empty set dst an exact copy of src (every VMA, its file
+ * and offset, and mmap_base), calling vma_open() for each copy.  All or
+ * nothing: -ENOMEM leaves dst empty.  -EINVAL if dst is not empty.
+ */
+int vma_set_dup(struct vma_set *dst, struct vma_set *src);
+
+/* May a and b (a ending where b starts) be one VMA? */
+bool vma_mergeable(const struct vm_area_struct *a, const struct vm_area_struct *b);
+
 /* false, with a pr_err for each violation, if an invariant is broken */
 bool vma_set_check(struct vma_set *s);
-/* one printk line per VMA, like /proc/pid/maps: "00400000-00401000 r-xp" */
+/* one printk line per VMA, like /proc/pid/maps: "00400000-00401000 r-xp",
+ * and for a file mapping its offset: "00400000-00401000 r-xp 00002000 file" */
 void vma_set_dump(struct vma_set *s);
 
 /*

@@ -29,9 +29,9 @@
  * up, and the fairness and time-slice tests could not exist.  The price is
  * the one Linux pays: per-CPU data in task context needs preempt_disable().
  *
- * LOAD BALANCING: a new task goes to the least-loaded allowed CPU; a woken
- * task to its previous CPU if that is idle, else an idle allowed CPU, else
- * the least loaded.  An idle CPU pulls a waiting task from the busiest run
+ * LOAD BALANCING: a new or woken task goes to its previous CPU (for a new
+ * one, its creator's) if that is idle, else to an idle allowed CPU, else
+ * to the least-loaded allowed CPU.  An idle CPU pulls a waiting task from the busiest run
  * queue (idle loop, and at each tick); a busy CPU does the same every
  * BALANCE_TICKS ticks if the busiest queue has at least two more tasks.
  * Only tasks that are waiting (not on a CPU) and allowed on the puller move.
@@ -75,7 +75,7 @@ static bool sched_running;		/* set once CPU 0's rq is ready */
 static DEFINE_SPINLOCK(tasks_lock);	/* the all-tasks list */
 static LIST_HEAD(all_tasks);
 static u64 live_tasks;
-static int next_pid;
+static int next_pid = 2;		/* 0: kmain and the idle tasks, 1: init */
 
 struct rq *cpu_rq(int cpu)
 {
@@ -205,6 +205,8 @@ static void resched_curr(struct rq *rq)
 
 static void check_preempt_curr(struct rq *rq, struct task_struct *p)
 {
+	if (rq->cfs.curr)
+		update_curr(&rq->cfs, rq->clock);	/* compare with today's vruntime */
 	if (rq->curr == rq->idle ||
 	    (rq->cfs.curr && check_preempt_wakeup(&rq->cfs, &p->se)))
 		resched_curr(rq);
@@ -283,7 +285,8 @@ static int try_to_wake_up(struct task_struct *p, unsigned state, int enqueue_fla
 	struct rq *rq;
 	int cpu, ret = 0;
 
-	local_irq_save(flags);
+	preempt_disable();		/* a local wake-up may ask for a switch: */
+	local_irq_save(flags);		/* preempt_enable() below is where it happens */
 	do_raw_spin_lock(&p->pi_lock, _THIS_IP_);
 	if (!(task_state(p) & state))
 		goto out;
@@ -316,6 +319,7 @@ static int try_to_wake_up(struct task_struct *p, unsigned state, int enqueue_fla
 out:
 	do_raw_spin_unlock(&p->pi_lock);
 	local_irq_restore(flags);
+	preempt_enable();
 	return ret;
 }
 
@@ -366,6 +370,8 @@ static void switch_mm_lazy(struct rq *rq, struct task_struct *prev,
 	}
 }
 
+void switch_user_bases(struct task_struct *prev, struct task_struct *next);
+
 /* Runs on next's stack, between the register switch and the return into
  * next: everything a task needs of "its" CPU (sched/switch.S jumps here). */
 struct task_struct *__switch_to(struct task_struct *prev, struct task_struct *next);
@@ -376,6 +382,7 @@ struct task_struct *__switch_to(struct task_struct *prev, struct task_struct *ne
 	this_cpu_write(current_task, next);
 	this_cpu_write(top_of_stack, top);
 	cpu_tss(smp_processor_id())->rsp[0] = top;	/* entries from ring 3 */
+	switch_user_bases(prev, next);			/* FS/GS bases (kernel/sys.c) */
 	return prev;
 }
 
@@ -469,8 +476,6 @@ static void __schedule(bool preempt)
 			 * elsewhere once off this CPU (finish_task_switch) */
 			prev->se.vruntime = (u64)deactivate_task(rq, prev);
 			prev->migrate_pending = true;
-		} else if (preempt) {
-			prev->nivcsw++;
 		}
 	}
 
@@ -486,6 +491,8 @@ static void __schedule(bool preempt)
 		return;
 	}
 	rq->nr_switches++;
+	if (preempt && task_state(prev) == TASK_RUNNING && !is_idle_task(prev))
+		prev->nivcsw++;			/* counted only if it really left */
 	account_idle(rq, prev, next);
 	WRITE_ONCE(rq->curr, next);
 	WRITE_ONCE(next->on_cpu, 1);
@@ -776,6 +783,26 @@ void free_task(struct task_struct *p)
 	kfree(p);
 }
 
+/* Callers hold tasklist_lock (kernel/signal.h), which keeps a task that
+ * is not yet EXIT_DEAD from being freed under them. */
+struct task_struct *find_task_by_pid(int pid);
+struct task_struct *find_task_by_pid(int pid)
+{
+	struct task_struct *p, *found = NULL;
+	unsigned long flags;
+
+	if (pid <= 0)
+		return NULL;
+	spin_lock_irqsave(&tasks_lock, flags);
+	list_for_each_entry(p, &all_tasks, tasks)
+		if (p->pid == pid && p->signal && p->exit_state != 0x20 /* EXIT_DEAD */) {
+			found = p;
+			break;
+		}
+	spin_unlock_irqrestore(&tasks_lock, flags);
+	return found;
+}
+
 u64 nr_tasks(void)
 {
 	return READ_ONCE(live_tasks);
@@ -810,6 +837,7 @@ struct task_struct *fork_idle(int cpu, void *stack)
 	cpu_rq(cpu)->curr = idle;
 	per_cpu(cpu)->current_task = idle;
 	task_list_add(idle);
+	idle->pid = idle->tgid = 0;
 	return idle;
 }
 
@@ -884,7 +912,8 @@ void sched_init(void)
 	init_task.active_mm = &init_mm;
 	mmgrab(&init_mm);
 	init_task.on_cpu = 1;
-	task_list_add(&init_task);	/* pid 0 */
+	task_list_add(&init_task);
+	init_task.pid = init_task.tgid = 0;
 
 	/* save/restore: this runs before the 8259s are remapped, and an
 	 * interrupt now would arrive on an exception vector */
@@ -899,6 +928,11 @@ void sched_init(void)
 	if (!idle)
 		panic("sched: no memory for cpu0's idle task");
 	init_idle(idle, 0);
+	/* not running yet: it borrows an mm at its first switch, like any
+	 * kernel thread, so it holds none now */
+	mmdrop(&init_mm);
+	idle->active_mm = NULL;
+	idle->pid = idle->tgid = 0;
 	idle->on_cpu = 0;		/* not running yet: the first switch sets it */
 	rq->idle_start = rq->clock;
 	WRITE_ONCE(sched_running, true);

@@ -22,6 +22,8 @@
 #include "kernel/vsnprintf.h"
 #include "kernel/panic.h"
 #include "kernel/errno.h"
+#include "kernel/process.h"
+#include "kernel/signal.h"
 
 extern char ret_from_fork[];
 
@@ -31,14 +33,18 @@ static void __noreturn kthread_entry(struct task_struct *self)
 	do_exit(self->threadfn(self->data));
 }
 
-/* The frame __switch_to_asm will pop the first time it switches to @p:
+/* The frame __switch_to_asm will pop the first time it switches to @p
+ * (kernel threads here, forked user tasks in kernel/fork.c):
  * callee-saved registers with the function in rbx and the argument in
  * r12, RFLAGS with only the reserved bit 1, and ret_from_fork to return
  * to.  16-byte aligned so ret_from_fork's calls see an ABI-aligned stack;
  * rbp = 0 ends backtraces there. */
-static void copy_thread(struct task_struct *p, void (*entry)(struct task_struct *))
+void copy_thread(struct task_struct *p, void (*entry)(struct task_struct *))
 {
-	u64 top = (u64)p->stack + THREAD_SIZE - 16;
+	/* below the pt_regs area every task reserves at the top of its
+	 * stack (a user task's entry frame; kept free in kernel threads too,
+	 * so one of them can exec and become a user task) */
+	u64 top = (u64)task_pt_regs(p) - 16;
 	struct inactive_task_frame *frame = (void *)(top - sizeof(*frame));
 
 	frame->r15 = frame->r14 = frame->r13 = 0;
@@ -113,6 +119,8 @@ void __noreturn do_exit(int code)
 {
 	struct task_struct *tsk = current;
 
+	if (tsk->signal)		/* a user process's thread */
+		do_exit_task(code);
 	if (tsk->mm)
 		unuse_mm(tsk->mm);
 	tsk->exit_code = code;

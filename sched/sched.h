@@ -50,6 +50,7 @@
 #include "kernel/preempt.h"
 #include "sched/fair.h"
 #include "sched/completion.h"
+#include "kernel/signal_types.h"
 
 #define TASK_RUNNING		0x0000
 #define TASK_INTERRUPTIBLE	0x0001
@@ -64,6 +65,7 @@
 #define PF_KTHREAD	0x00200000
 
 /* task->thread_flags: bits, changed atomically (other CPUs set them) */
+#define TIF_SIGPENDING		2	/* a signal to look at before ring 3 */
 #define TIF_NEED_RESCHED	3	/* switch at the next chance */
 
 #define TASK_COMM_LEN	16
@@ -76,6 +78,9 @@ struct mm_struct;
  * callee-saved registers are on that stack (struct inactive_task_frame). */
 struct thread_struct {
 	u64 sp;
+	u64 fsbase;			/* user FS.base (TLS), ARCH_SET_FS */
+	u64 gsbase;			/* user GS.base, ARCH_SET_GS */
+	void *fxstate;			/* user FPU state (FXSAVE image), or NULL */
 };
 
 /* The stack of a switched-out task, from thread.sp up: what
@@ -114,6 +119,27 @@ struct task_struct {
 	bool should_stop;
 	int exit_code;
 	struct completion exited;
+
+	/* processes and threads (kernel/fork.c, kernel/exit.c) */
+	struct task_struct *group_leader;	/* tgid's first thread */
+	struct task_struct *real_parent;	/* gets SIGCHLD and wait4()s */
+	struct list_head children;	/* threads leaders of child processes */
+	struct list_head sibling;	/* on real_parent->children */
+	struct list_head thread_node;	/* on signal->thread_head */
+	struct signal_struct *signal;	/* shared by the thread group */
+	struct sighand_struct *sighand;	/* signal actions, shared by CLONE_SIGHAND */
+	struct files_struct *files;	/* fd table (kernel/file.c) */
+	int exit_state;			/* EXIT_ZOMBIE, EXIT_DEAD */
+	int exit_signal;		/* to the parent at exit (SIGCHLD) */
+	sigset_t blocked;		/* signal mask */
+	struct sigpending pending;	/* directed at this thread */
+	u64 sas_ss_sp, sas_ss_size;	/* sigaltstack */
+	int sas_ss_flags;
+	void *set_child_tid, *clear_child_tid;	/* user addresses */
+	void *robust_list;
+	u64 robust_list_len;
+	struct completion *vfork_done;	/* CLONE_VFORK: the parent waits on it */
+	struct list_head dead_node;	/* on the reaper's list (kernel/exit.c) */
 
 	/* statistics */
 	u64 nvcsw, nivcsw;		/* voluntary / involuntary switches */
@@ -197,6 +223,7 @@ u64 nr_tasks(void);			/* live task_structs, for leak checks */
 
 /* kernel threads (sched/kthread.c) */
 struct task_struct *__kthread_create(int (*fn)(void *), void *arg, const char *name);
+void copy_thread(struct task_struct *p, void (*entry)(struct task_struct *));
 struct task_struct *kthread_create(int (*threadfn)(void *data), void *data,
 				   const char *namefmt, ...) __printf(3, 4);
 void kthread_bind(struct task_struct *p, int cpu);

@@ -167,13 +167,21 @@ static int hog_fn(void *data)
 		if (smp_processor_id() != h->cpu)
 			h->wrong_cpu = true;
 	}
-	h->runtime_ns = task_sum_exec_runtime(current);
 	return 0;
 }
 
 /*
- * Run one hog per entry of @nice, all pinned to CPU k, for @ms; fill in
- * their CPU time.  kmain sleeps meanwhile (on one CPU it shares CPU 0).
+ * Run one hog per entry of @nice, all pinned to CPU k; after a 100 ms
+ * warm-up, measure the CPU time each gets in the next @ms.  kmain sleeps
+ * meanwhile (on one CPU it shares CPU 0).
+ *
+ * The times are the scheduler's own accounting (TSC time while the task
+ * was current), which is what the policy equalises.  Under TCG a vCPU can
+ * be descheduled by the host for tens of milliseconds, and the task
+ * current at that moment is charged for it; the warm-up, the long window
+ * and the tolerances below absorb that.  A broken policy is far outside
+ * them: FIFO or no preemption gives one hog everything, ignoring weights
+ * gives a ratio of 1.
  */
 static bool run_hogs(struct ktest_ctx *t, const int *nice, int n, struct hog *h, unsigned ms)
 {
@@ -192,7 +200,12 @@ static bool run_hogs(struct ktest_ctx *t, const int *nice, int n, struct hog *h,
 	}
 	for (int i = 0; i < n; i++)
 		wake_up_new_task(p[i]);
+	msleep(100);
+	for (int i = 0; i < n; i++)
+		h[i].runtime_ns = task_sum_exec_runtime(p[i]);
 	msleep(ms);
+	for (int i = 0; i < n; i++)
+		h[i].runtime_ns = task_sum_exec_runtime(p[i]) - h[i].runtime_ns;
 	WRITE_ONCE(stop, true);
 	for (int i = 0; i < n; i++) {
 		if (!join_within(p[i], 10000, &code)) {
@@ -203,8 +216,9 @@ static bool run_hogs(struct ktest_ctx *t, const int *nice, int n, struct hog *h,
 	return ok;
 }
 
-/* Equal weights: each of three hogs within 15% of the mean CPU time
- * (about 60 slices of 10 ms in 600 ms: one slice is 5% of a share). */
+/* Equal weights: each of three hogs within 25% of the mean CPU time
+ * (about 100 slices of 10 ms in 1 s: one slice is 3% of a share; the
+ * rest of the margin is for host stalls, see run_hogs). */
 KTEST(sched_fairness_equal_weights)
 {
 	static const int nice[3] = { 0, 0, 0 };
@@ -213,7 +227,7 @@ KTEST(sched_fairness_equal_weights)
 	u64 total = 0;
 
 	mem_snapshot(&before);
-	KASSERT(run_hogs(t, nice, 3, h, 600));
+	KASSERT(run_hogs(t, nice, 3, h, 1000));
 	for (int i = 0; i < 3; i++)
 		total += h[i].runtime_ns;
 	for (int i = 0; i < 3; i++) {
@@ -221,17 +235,17 @@ KTEST(sched_fairness_equal_weights)
 
 		printk_raw("# hog/%d nice 0: %lu ms CPU, %lu iterations\n", i,
 			   (unsigned long)(h[i].runtime_ns / 1000000), (unsigned long)h[i].iters);
-		KEXPECT(h[i].runtime_ns * 100 >= mean * 85);
-		KEXPECT(h[i].runtime_ns * 100 <= mean * 115);
+		KEXPECT(h[i].runtime_ns * 100 >= mean * 75);
+		KEXPECT(h[i].runtime_ns * 100 <= mean * 125);
 		KEXPECT(!h[i].wrong_cpu);
 	}
-	KEXPECT(total >= 300 * 1000000ULL);	/* they really ran */
+	KEXPECT(total >= 500 * 1000000ULL);	/* they really ran */
 	mem_snapshot(&after);
 	KEXPECT(mem_snapshot_same(&before, &after));
 }
 
 /* nice -5 (weight 3121) against nice 0 (1024): expected ratio 3.05; the
- * test accepts 2.4 .. 3.8. */
+ * test accepts 2.2 .. 4.2 (equal treatment would be 1.0). */
 KTEST(sched_fairness_nice_weights)
 {
 	static const int nice[2] = { 0, -5 };
@@ -240,15 +254,15 @@ KTEST(sched_fairness_nice_weights)
 	u64 ratio100;
 
 	mem_snapshot(&before);
-	KASSERT(run_hogs(t, nice, 2, h, 800));
+	KASSERT(run_hogs(t, nice, 2, h, 1000));
 	KASSERT(h[0].runtime_ns > 0);
 	ratio100 = h[1].runtime_ns * 100 / h[0].runtime_ns;
 	printk_raw("# nice -5 vs nice 0: %lu ms vs %lu ms CPU, ratio %lu.%02lu (weights say 3.05)\n",
 		   (unsigned long)(h[1].runtime_ns / 1000000),
 		   (unsigned long)(h[0].runtime_ns / 1000000),
 		   (unsigned long)(ratio100 / 100), (unsigned long)(ratio100 % 100));
-	KEXPECT(ratio100 >= 240);
-	KEXPECT(ratio100 <= 380);
+	KEXPECT(ratio100 >= 220);
+	KEXPECT(ratio100 <= 420);
 	mem_snapshot(&after);
 	KEXPECT(mem_snapshot_same(&before, &after));
 }
@@ -536,7 +550,17 @@ KTEST(sched_sleep_timeout_within_a_tick)
 struct lazy_arg {
 	struct mm_struct *mm;		/* NULL: stay a kernel thread */
 	int rounds;
+	atomic_t *started;		/* both threads, before counting */
 };
+
+/* Until the partner is queued too; otherwise, with the waker's CPU slow
+ * (TCG under host load), one thread could do all its yields alone. */
+static void wait_for_partner(atomic_t *started)
+{
+	atomic_inc(started);
+	while (atomic_read(started) < 2)
+		yield();
+}
 
 static int lazy_fn(void *data)
 {
@@ -544,6 +568,7 @@ static int lazy_fn(void *data)
 
 	if (a->mm)
 		use_mm(a->mm);
+	wait_for_partner(a->started);
 	for (int i = 0; i < a->rounds; i++)
 		yield();
 	if (a->mm)
@@ -559,7 +584,9 @@ static int lazy_fn(void *data)
  */
 KTEST(sched_lazy_mm_no_cr3_reload)
 {
-	struct lazy_arg ta = { .rounds = 300 }, ka = { .mm = NULL, .rounds = 300 };
+	atomic_t started = { 0 };
+	struct lazy_arg ta = { .rounds = 300, .started = &started },
+			ka = { .mm = NULL, .rounds = 300, .started = &started };
 	struct sched_cpu_stats s0, s1;
 	struct mem_snapshot before, after;
 	struct task_struct *tt, *kt;
@@ -765,11 +792,13 @@ KTEST(sched_mutex_excludes_and_sleeps)
 #define BENCH_ROUNDS	2000
 
 static u64 bench_tsc[BENCH_ROUNDS];
+static atomic_t bench_started;
 
 static int bench_fn(void *data)
 {
 	bool record = data != NULL;
 
+	wait_for_partner(&bench_started);
 	for (int i = 0; i < BENCH_ROUNDS; i++) {
 		u64 t0 = rdtsc();
 
@@ -803,6 +832,7 @@ KTEST(sched_context_switch_cost)
 	int k = last_online_cpu(), code;
 	struct sched_cpu_stats s0, s1;
 
+	atomic_set(&bench_started, 0);
 	a = kthread_create(bench_fn, (void *)1L, "bench-a");
 	b = kthread_create(bench_fn, NULL, "bench-b");
 	KASSERT(a && b);

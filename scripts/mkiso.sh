@@ -1,21 +1,30 @@
 #!/bin/sh
-# mkiso.sh KERNEL.elf "EXTRA CMDLINE" OUT.iso
+# mkiso.sh KERNEL.elf "EXTRA CMDLINE" OUT.iso [INITRD.cpio]
 #
 # Builds a hybrid BIOS (SeaBIOS, El Torito + MBR) and UEFI (EFI system
 # partition image) ISO with grub-mkrescue.  The same kernel file boots both
 # ways; GRUB passes "switchyard <EXTRA CMDLINE>" as the kernel command line.
+# With INITRD.cpio (scripts/mkinitrd.sh), the ISO carries it as
+# /boot/initrd.cpio and GRUB loads it as a multiboot2 module with the
+# string "initrd" (module2 /boot/initrd.cpio initrd); without it the ISO
+# is exactly what it was before there were user programs.
 #
 # GRUB's gfxmode asks for a linear framebuffer under both firmwares: UEFI has
 # no VGA text mode at all, and without a gfxmode GRUB says "no suitable video
 # mode found".  gfxpayload=keep hands GRUB's mode to the kernel.
 set -eu
-[ $# -eq 3 ] || { echo "usage: $0 KERNEL.elf CMDLINE OUT.iso" >&2; exit 2; }
-kernel=$1 cmdline=$2 out=$3
+[ $# -eq 3 ] || [ $# -eq 4 ] || { echo "usage: $0 KERNEL.elf CMDLINE OUT.iso [INITRD.cpio]" >&2; exit 2; }
+kernel=$1 cmdline=$2 out=$3 initrd=${4:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/switchyard-iso.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 root="$tmp/root"		# what goes on the ISO; the log stays outside it
 mkdir -p "$root/boot/grub"
 cp "$kernel" "$root/boot/switchyard.elf"
+module=""
+if [ -n "$initrd" ]; then
+	cp "$initrd" "$root/boot/initrd.cpio"
+	module="module2 /boot/initrd.cpio initrd"
+fi
 cat > "$root/boot/grub/grub.cfg" <<CFG
 set timeout=0
 set default=0
@@ -27,6 +36,7 @@ set gfxmode=1024x768x32,1024x768,auto
 set gfxpayload=keep
 menuentry "Switchyard" {
 	multiboot2 /boot/switchyard.elf switchyard $cmdline
+	$module
 	boot
 }
 CFG

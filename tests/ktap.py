@@ -15,7 +15,12 @@ kernel stops in the middle of the report.  So this parser:
   4. treats a "# SKIP" directive as a skip whether the line says ok or not ok;
   5. compares the results with the plan ("1..N") and reports missing tests
      as crashed;
-  6. notices a "Kernel panic - not syncing" line anywhere in the log.
+  6. notices a "Kernel panic - not syncing" line anywhere in the log;
+  7. accepts further top-level documents that name themselves with a
+     "# Subtest: NAME" line right after their version line (Switchyard's
+     init prints the user-space tests that way after the kernel's own
+     report); an unnamed second version line still means the kernel
+     started over and is an error.
 
 Usage:
     result = ktap.parse(serial_text)
@@ -24,6 +29,8 @@ Usage:
     result.plan                        # N from "1..N", or None
     result.errors                      # e.g. ["planned 5, ran 3"]
     result.ok                          # no errors and nothing failed
+    result.documents                   # later named documents (Results)
+    result.document("user")            # the one named "user", or None
 
 Run as a script (python3 tests/ktap.py LOG) it prints a summary of a log.
 """
@@ -79,6 +86,15 @@ class Result:
         self.errors = []        # problems with the report as a whole
         self.panic = None       # the panic line, if the kernel panicked
         self.totals = None      # {"pass": P, "fail": F, ...} from "# Totals:"
+        self.name = None        # from "# Subtest: NAME" after the version line
+        self.documents = []     # further top-level documents, in order
+
+    def document(self, name):
+        """This document or a later one named NAME, or None."""
+        for doc in [self] + self.documents:
+            if doc.name == name:
+                return doc
+        return None
 
     def counts(self):
         """Number of top-level tests per status."""
@@ -99,7 +115,8 @@ class Result:
 
     @property
     def ok(self):
-        return not self.errors and all(t.status in (PASS, SKIP) for t in self.tests)
+        return (not self.errors and all(t.status in (PASS, SKIP) for t in self.tests)
+                and all(doc.ok for doc in self.documents))
 
 
 class _Block:
@@ -113,6 +130,7 @@ class _Block:
         self.pending = []       # lines for the test whose result comes next
         self.child = None       # finished nested block for the next result
         self.errors = []
+        self.totals = None      # "# Totals:" of a top-level document
 
 
 def clean(line):
@@ -227,25 +245,42 @@ def parse(text):
     # If the version line had a console timestamp in front, every line has.
     strip_timestamps = re.search(r"\[\s*\d+\.\d+\]\s?$", prefix) is not None
 
-    root = _Block(0)
-    stack = [root]
-
+    body_lines = []
     for raw in lines[start + 1:]:
         if strip_timestamps:
             match = _TIMESTAMP.match(raw)
             if match:
                 raw = raw[match.end():]
         body = raw.lstrip(" ")
-        indent = len(raw) - len(body)
-        if not body:
-            continue
+        if body:
+            body_lines.append((len(raw) - len(body), body))
+
+    root = _Block(0)
+    stack = [root]
+    if body_lines and body_lines[0][0] == 0 and _SUBTEST.match(body_lines[0][1]):
+        root.name = _SUBTEST.match(body_lines[0][1]).group(1)
+    roots = [root]              # one per top-level document
+
+    for index, (indent, body) in enumerate(body_lines):
         top = stack[-1]
 
         if _VERSION.match(body) or (_SUBTEST.match(body) and indent > top.indent):
             # A nested block opens; blocks at the same or a deeper
             # indentation are finished.
             if indent <= root.indent:
-                root.errors.append("second KTAP version line (kernel restarted?)")
+                following = body_lines[index + 1] if index + 1 < len(body_lines) else None
+                named = (_VERSION.match(body) and following and following[0] == indent
+                         and _SUBTEST.match(following[1]))
+                if not named:
+                    root.errors.append("second KTAP version line (kernel restarted?)")
+                    continue
+                # Another document, named by its "# Subtest:" line: the
+                # one before it is complete.
+                while len(stack) > 1:
+                    _close_top(stack)
+                root = _Block(indent, named.group(1))
+                roots.append(root)
+                stack = [root]
                 continue
             while len(stack) > 1 and stack[-1].indent >= indent:
                 _close_top(stack)
@@ -254,7 +289,8 @@ def parse(text):
             continue
 
         subtest = _SUBTEST.match(body)
-        if subtest and indent == top.indent and len(stack) > 1 and not top.tests:
+        if (subtest and indent == top.indent and not top.tests
+                and (len(stack) > 1 or top.plan is None)):
             top.name = subtest.group(1)          # "KTAP version 1" then "# Subtest: x"
             continue
 
@@ -269,7 +305,7 @@ def parse(text):
 
         totals = _TOTALS.match(body)
         if totals and indent <= root.indent:
-            result.totals = dict((k, int(v)) for k, v in re.findall(r"(\w+):(\d+)", totals.group(1)))
+            root.totals = dict((k, int(v)) for k, v in re.findall(r"(\w+):(\d+)", totals.group(1)))
             continue
 
         res = _RESULT.match(body)
@@ -305,12 +341,26 @@ def parse(text):
     # never reported, so it crashed.
     while len(stack) > 1:
         _close_top(stack)
-    _finish(root, True)
+    for block in roots:
+        _finish(block, True)
 
-    result.plan = root.plan
-    result.tests = root.tests
-    result.errors = root.errors + result.errors
+    first = roots[0]
+    result.plan = first.plan
+    result.tests = first.tests
+    result.name = first.name
+    result.totals = first.totals
+    result.errors = first.errors + result.errors
     _check_totals(result)
+    for block in roots[1:]:
+        doc = Result()
+        doc.version = result.version
+        doc.name = block.name
+        doc.plan = block.plan
+        doc.tests = block.tests
+        doc.totals = block.totals
+        doc.errors = block.errors
+        _check_totals(doc)
+        result.documents.append(doc)
     return result
 
 
@@ -344,16 +394,19 @@ def main(argv):
         return 2
     with open(argv[1], encoding="utf-8", errors="replace") as f:
         result = parse(f.read())
-    for path, test in result.walk():
-        print("%-8s %s%s" % (test.status, "  " * (len(path) - 1), test.name))
-        if test.status in (FAIL, CRASHED):
-            for line in test.diagnostics[-10:]:
-                print("         %s# %s" % ("  " * (len(path) - 1), line))
-    for error in result.errors:
-        print("error:   %s" % error)
-    counts = result.counts()
-    print("plan %s: %d pass, %d fail, %d skip, %d crashed" % (
-        result.plan, counts[PASS], counts[FAIL], counts[SKIP], counts[CRASHED]))
+    for doc in [result] + result.documents:
+        if doc is not result or doc.name:
+            print("== document %s" % (doc.name or "(unnamed)"))
+        for path, test in doc.walk():
+            print("%-8s %s%s" % (test.status, "  " * (len(path) - 1), test.name))
+            if test.status in (FAIL, CRASHED):
+                for line in test.diagnostics[-10:]:
+                    print("         %s# %s" % ("  " * (len(path) - 1), line))
+        for error in doc.errors:
+            print("error:   %s" % error)
+        counts = doc.counts()
+        print("plan %s: %d pass, %d fail, %d skip, %d crashed" % (
+            doc.plan, counts[PASS], counts[FAIL], counts[SKIP], counts[CRASHED]))
     return 0 if result.ok else 1
 
 

@@ -9,10 +9,16 @@ Stages (each prints its wall-clock time):
   unit    every executable build/unit/test_* (the Makefile builds them: C
           tests built with ASan/UBSan, and the KTAP parser's Python tests);
           a binary is one test, or one per case if it prints KTAP
-  boot    boots the ISO with "ktest=all expect_cpus=N" in each configuration
-          (bios-smp1 and bios-smp4: SeaBIOS, one and four CPUs; uefi-smp2:
-          OVMF on q35, two CPUs), two QEMUs at a time, and reports each in-kernel test as "<config>: <name>"; the
-          serial log goes to build/test-logs/<config>.log
+  boot    boots the ISO with "ktest=all utest expect_cpus=N" in each
+          configuration (bios-smp1 and bios-smp4: SeaBIOS, one and four CPUs;
+          uefi-smp2: OVMF on q35, two CPUs), two QEMUs at a time, and reports
+          each in-kernel test as "<config>: <name>"; then init runs the
+          ring-3 test programs of the initrd (docs/userland.md) and each of
+          their subtests is reported as "<config>: user: <program>: <name>";
+          the serial log goes to build/test-logs/<config>.log
+  run     run-qemu.sh --run and --add (tests/user.py): a command's exit
+          status comes back as run-qemu.sh's, and a freshly compiled musl
+          program added to the initrd runs
   screen  tests/screen_test.py, if present (checks what the screen shows)
   gdb     tests/gdb_test.py: GDB attached to QEMU's stub from a cold start
 
@@ -23,6 +29,7 @@ Output: "ok NAME", "FAIL NAME: why" (details indented below) or
     python3 tests/run.py --build build
     python3 tests/run.py --only boot --configs bios-smp1,uefi-smp4
     python3 tests/run.py --only boot --ktest 'trap_*'
+    python3 tests/run.py --only boot --ktest none --utest 'signals,threads'
 """
 
 import argparse
@@ -40,8 +47,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import ktap  # noqa: E402
+import user  # noqa: E402  (tests/user.py: the ring-3 tests' plumbing)
 
-STAGES = ("unit", "boot", "screen", "gdb", "bugs")
+STAGES = ("unit", "boot", "run", "screen", "gdb", "bugs")
 DEFAULT_CONFIGS = ("bios-smp1", "bios-smp4", "uefi-smp2")
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
@@ -103,15 +111,17 @@ def parse_config(config):
 
 def ensure_iso(build, cmdline):
     """Return an ISO whose GRUB entry passes CMDLINE, building it with
-    scripts/mkiso.sh if the cached one is missing or older than the kernel.
-    Same cache as run-qemu.sh: build/iso/<sha1 of the command line>.iso."""
+    scripts/mkiso.sh if the cached one is missing or older than the kernel
+    or the initrd.  Same cache as run-qemu.sh: build/iso/<sha1 of the
+    command line>.iso, with build/initrd.cpio as its module if it exists."""
     elf = os.path.join(build, "switchyard.elf")
     mkiso = os.path.join(ROOT, "scripts", "mkiso.sh")
+    initrd = os.path.join(build, "initrd.cpio")
+    inputs = [elf, mkiso] + ([initrd] if os.path.exists(initrd) else [])
     digest = hashlib.sha1(cmdline.encode()).hexdigest()
     iso = os.path.join(build, "iso", digest + ".iso")
-    if (not os.path.exists(iso) or os.path.getmtime(elf) > os.path.getmtime(iso)
-            or os.path.getmtime(mkiso) > os.path.getmtime(iso)):
-        subprocess.run(["sh", mkiso, elf, cmdline, iso], check=True, cwd=ROOT,
+    if not os.path.exists(iso) or any(os.path.getmtime(p) > os.path.getmtime(iso) for p in inputs):
+        subprocess.run(["sh", mkiso, elf, cmdline, iso] + inputs[2:], check=True, cwd=ROOT,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         with open(os.path.join(build, "iso", digest + ".cmdline"), "w") as f:
             f.write(cmdline + "\n")
@@ -239,7 +249,7 @@ def boot_one(args, config, iso):
         log = ""
     result = ktap.parse(log)
     counts = result.counts()
-    broken = counts[ktap.FAIL] + counts[ktap.CRASHED]
+    broken = counts[ktap.FAIL] + counts[ktap.CRASHED] + user.broken_count(result)
 
     problems = []
     if status is None:
@@ -274,6 +284,8 @@ def boot_one(args, config, iso):
     lines = []
     for test in result.tests:
         lines.append((config + ": " + test.name, test))
+    if args.utest_programs is not None:
+        lines += user.user_lines(config, result, log, args.utest_programs)
     details = tail(log)
     qemu_messages = [line for line in stderr.splitlines()
                      if line.strip() and "terminating on signal" not in line]
@@ -290,8 +302,8 @@ def stage_boot(args, report):
     isos = {}
     try:
         for config in args.configs:
-            isos[config] = ensure_iso(args.build, "ktest=%s expect_cpus=%d"
-                                      % (args.ktest, parse_config(config)[1]))
+            isos[config] = ensure_iso(args.build, "ktest=%s %sexpect_cpus=%d"
+                                      % (args.ktest, args.utest_cmdline, parse_config(config)[1]))
     except subprocess.CalledProcessError as error:
         report.fail("boot: build ISO", "mkiso.sh failed",
                     tail(error.output.decode("utf-8", "replace")))
@@ -306,6 +318,8 @@ def stage_boot(args, report):
             timings.append("%s %.1f s" % (config, seconds))
             stopped_in = None
             for name, item in lines:
+                if name.startswith(config + ": user"):
+                    stopped_in = None       # init's tests: their own account
                 if isinstance(item, ktap.Test) and item.status == ktap.CRASHED and stopped_in:
                     # After the test the kernel died in, the rest never ran.
                     report.fail(name, "never ran (the kernel stopped in %s)" % stopped_in)
@@ -394,6 +408,11 @@ def stage_gdb(args, report):
     report_tuples(report, "gdb: ", results)
 
 
+def stage_run(args, report):
+    """run-qemu.sh --run and --add, through tests/user.py."""
+    user.stage_run(args, report)
+
+
 def stage_bugs(args, report):
     """Every bug switch in tests/bugs.txt must make its test fail
     (tests/test_bugs.py): proof that the tests bite."""
@@ -422,7 +441,12 @@ def main():
                         help="boot configurations, bios-smpN or uefi-smpN (default: %(default)s)")
     parser.add_argument("--ktest", default="all",
                         help="value of ktest= for the boot matrix (default: all)")
-    parser.add_argument("--timeout", type=int, default=120, help="seconds per boot (default: 120)")
+    parser.add_argument("--utest", default="all",
+                        help="user-space test programs init runs after the kernel's tests: "
+                             "all, none, or comma-separated globs (default: all)")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds per boot (default: 300)")
+    parser.add_argument("--run-timeout", type=int, default=120,
+                        help="seconds per run-qemu.sh boot in the run stage (default: 120)")
     parser.add_argument("--unit-timeout", type=int, default=120, help="seconds per unit binary")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="QEMUs at a time (default: 2)")
     args = parser.parse_args()
@@ -442,8 +466,18 @@ def main():
             os.path.join(args.build, "switchyard.elf")):
         parser.error("%s/switchyard.elf does not exist: run make first" % args.build)
 
+    # User space: "utest" makes init run the /tests/ programs after the
+    # kernel's tests; each one has a minute (init kills it after that).
+    if args.utest == "none":
+        args.utest_cmdline, args.utest_programs = "", None
+    else:
+        filters = None if args.utest == "all" else [f for f in args.utest.split(",") if f]
+        args.utest_cmdline = "utest utest_timeout=60 " + (
+            "utest_filter=%s " % ",".join(filters) if filters else "")
+        args.utest_programs = user.expected_programs(args.build, filters)
+
     report = Report()
-    runners = {"unit": stage_unit, "boot": stage_boot, "screen": stage_screen,
+    runners = {"unit": stage_unit, "boot": stage_boot, "run": stage_run, "screen": stage_screen,
                "gdb": stage_gdb, "bugs": stage_bugs}
     total_start = time.monotonic()
     for stage in STAGES:

@@ -287,6 +287,159 @@ def never_raises_on_garbage():
         r.counts()
 
 
+# ---------------------------------------------------------------- user space
+# With "ktest=all utest" the kernel prints its report, then starts init,
+# which prints a second top-level document named "user" whose tests are the
+# /tests/ programs, each nesting the KTAP document the program printed.
+
+KERNEL_DOC = ("KTAP version 1", "1..2", "# running: a", "ok 1 a", "# running: b", "ok 2 b",
+              "# Totals: pass:2 fail:0 skip:0")
+
+
+def user_doc(*body, plan=None):
+    return ("KTAP version 1", "# Subtest: user", "1..%d" % plan) + body
+
+
+@case
+def user_document_after_kernel():
+    r = ktap.parse(log(*KERNEL_DOC, "init: starting /bin/init", *user_doc(
+        "# running: files",
+        "    KTAP version 1",
+        "    # Subtest: files",
+        "    1..2",
+        "    # running: open_read",
+        "    ok 1 open_read",
+        "    ok 2 ioctl # SKIP not a terminal",
+        "# files: exit status 0 after 12 ms",
+        "ok 1 files",
+        "ok 2 leak_check",
+        "# Totals: pass:2 fail:0 skip:0",
+        plan=2), "init: exited with status 0"))
+    check(statuses(r) == [("a", "pass"), ("b", "pass")], statuses(r))
+    check(r.errors == [], r.errors)
+    check(len(r.documents) == 1, r.documents)
+    user = r.document("user")
+    check(user is r.documents[0] and user.plan == 2, (user, user and user.plan))
+    check(statuses(user) == [("files", "pass"), ("leak_check", "pass")], statuses(user))
+    files = user.tests[0]
+    check([(t.name, t.status) for t in files.subtests] == [("open_read", "pass"), ("ioctl", "skip")],
+          files.subtests)
+    check(user.errors == [] and user.ok and r.ok, (user.errors, user.ok, r.ok))
+    check(user.totals == {"pass": 2, "fail": 0, "skip": 0}, user.totals)
+
+
+@case
+def user_document_failure_fails_the_log():
+    r = ktap.parse(log(*KERNEL_DOC, *user_doc(
+        "    KTAP version 1",
+        "    # Subtest: mm",
+        "    1..2",
+        "    ok 1 mmap",
+        "    # mm.c:10: brk(0) == start: 0 vs 4096",
+        "    not ok 2 brk",
+        "# mm: exit status 1 after 3 ms",
+        "not ok 1 mm",
+        plan=1)))
+    check(r.errors == [] and statuses(r) == [("a", "pass"), ("b", "pass")], (r.errors, statuses(r)))
+    user = r.document("user")
+    check(statuses(user) == [("mm", "fail")], statuses(user))
+    brk = user.tests[0].subtests[1]
+    check(brk.status == "fail" and any("brk(0)" in d for d in brk.diagnostics), brk.diagnostics)
+    check(not user.ok and not r.ok, "a failed user test must fail the whole log")
+
+
+@case
+def user_program_reports_ok_but_a_subtest_failed():
+    r = ktap.parse(log(*user_doc(
+        "    KTAP version 1", "    # Subtest: p", "    1..1", "    not ok 1 x", "ok 1 p", plan=1)))
+    check(r.name == "user" and r.document("user") is r, r.name)
+    check(statuses(r) == [("p", "fail")], statuses(r))
+
+
+@case
+def user_program_crashes_midway():
+    # The program died after its first subtest (init says so and reports
+    # "not ok"); the subtests it never reached are crashed, the first one
+    # by the name from its "# running:" line.
+    r = ktap.parse(log(*KERNEL_DOC, *user_doc(
+        "# running: signals",
+        "    KTAP version 1",
+        "    # Subtest: signals",
+        "    1..3",
+        "    ok 1 raise",
+        "    # running: sigreturn",
+        "# signals: killed by signal 11 after 5 ms",
+        "not ok 1 signals",
+        "ok 2 leak_check",
+        plan=2)))
+    user = r.document("user")
+    sig = user.tests[0]
+    check(sig.status == "fail", sig.status)
+    subs = [(t.name, t.status) for t in sig.subtests]
+    check(subs == [("raise", "pass"), ("sigreturn", "crashed"), ("test 3", "crashed")], subs)
+    check(user.tests[1].status == "pass", user.tests)
+
+
+@case
+def user_document_cut_short_by_a_panic():
+    r = ktap.parse(log(*KERNEL_DOC, *user_doc(
+        "# running: threads",
+        "    KTAP version 1",
+        "    # Subtest: threads",
+        "    1..4",
+        "    ok 1 create",
+        "Kernel panic - not syncing: futex: bad state",
+        plan=3)))
+    check(r.panic is not None and not r.ok, r.errors)
+    user = r.document("user")
+    check([t.status for t in user.tests] == ["crashed"] * 3, user.tests)
+    check(user.tests[0].name == "threads", user.tests[0].name)
+    check(any("planned 3, ran 0" in e or "planned 3" in e for e in user.errors), user.errors)
+
+
+@case
+def user_program_output_between_results():
+    # Programs the tests run (/bin/hello) print straight to the console,
+    # unindented, in the middle of a nested document.
+    r = ktap.parse(log(*user_doc(
+        "    KTAP version 1",
+        "    # Subtest: process",
+        "    1..2",
+        "hello, world",
+        'argv[0] = "hello"',
+        "    ok 1 exec_hello",
+        "segv: writing to address 0",
+        "    ok 2 exec_segv",
+        "ok 1 process",
+        plan=1)))
+    check(r.errors == [] and r.ok, r.errors)
+    check([t.name for t in r.tests[0].subtests] == ["exec_hello", "exec_segv"], r.tests[0].subtests)
+
+
+@case
+def unnamed_second_document_is_a_restart():
+    r = ktap.parse(log(*KERNEL_DOC, "KTAP version 1", "1..1", "ok 1 a"))
+    check(any("second KTAP version line" in e for e in r.errors), r.errors)
+    check(r.documents == [], r.documents)
+
+
+@case
+def user_document_totals_checked():
+    r = ktap.parse(log(*KERNEL_DOC, *user_doc("ok 1 x", "# Totals: pass:2 fail:0 skip:0", plan=1)))
+    user = r.document("user")
+    check(any("totals" in e for e in user.errors), user.errors)
+    check(not r.ok, "wrong totals in the user document must fail the log")
+
+
+@case
+def user_document_missing_results():
+    r = ktap.parse(log(*KERNEL_DOC, *user_doc("# running: files", "ok 1 files", plan=3)))
+    user = r.document("user")
+    check([t.status for t in user.tests] == ["pass", "crashed", "crashed"], user.tests)
+    check("planned 3, ran 1" in user.errors, user.errors)
+    check(r.document("nope") is None, "no such document")
+
+
 def main():
     print("KTAP version 1")
     print("1..%d" % len(CASES))

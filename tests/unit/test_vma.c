@@ -7,6 +7,9 @@
  * leave the set exactly as it was.  The randomized test runs insert,
  * unmap and protect against a model that stores one flags word per page:
  * the set must always equal the maximal equal-flag runs of the model.
+ * File mappings are modelled too: each page also records which (fake)
+ * file and which page of it it shows, and the open/close hooks count the
+ * references each file holds, which must equal the VMAs that map it.
  */
 #include <stdlib.h>
 #include <stdint.h>
@@ -54,10 +57,47 @@ static void test_free(struct vm_area_struct *vma)
 	allocs_live--;
 }
 
+/* Fake files: vma.c never looks inside, it only passes the pointer on. */
+struct file {
+	long refs;			/* held by VMAs, through the hooks */
+};
+static struct file files[3];
+
+static void test_open(struct vm_area_struct *vma)
+{
+	if (vma->vm_file)
+		vma->vm_file->refs++;
+}
+
+static void test_close(struct vm_area_struct *vma)
+{
+	if (vma->vm_file)
+		vma->vm_file->refs--;
+}
+
 static const struct vma_ops test_ops = {
 	.vma_alloc = test_alloc,
 	.vma_free = test_free,
+	.vma_open = test_open,
+	.vma_close = test_close,
 };
+
+/* every file's reference count equals the VMAs of s that map it */
+static bool file_refs_match(struct vma_set *s)
+{
+	for (unsigned int f = 0; f < ARRAY_SIZE(files); f++) {
+		struct vm_area_struct *vma;
+		long n = 0;
+
+		for_each_vma(s, vma)
+			n += vma->vm_file == &files[f];
+		if (files[f].refs != n) {
+			printf("    # file %u: %ld references, %ld VMAs\n", f, files[f].refs, n);
+			return false;
+		}
+	}
+	return true;
+}
 
 static void set_init(struct vma_set *s)
 {
@@ -74,6 +114,7 @@ static void set_fini(struct vma_set *s)
 	CHECK_EQ(s->total_pages, 0);
 	CHECK(list_empty(&s->list));
 	CHECK_EQ(allocs_live, 0);
+	CHECK(file_refs_match(s));
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -130,6 +171,8 @@ static void snap(struct vma_set *s, struct snapshot *sn)
 		h = hash_mix(h, vma->vm_start);
 		h = hash_mix(h, vma->vm_end);
 		h = hash_mix(h, vma->vm_flags);
+		h = hash_mix(h, (uintptr_t)vma->vm_file);
+		h = hash_mix(h, vma->vm_pgoff);
 		if (sn->n < ARRAY_SIZE(sn->v)) {
 			sn->v[sn->n].vma = vma;
 			sn->v[sn->n].start = vma->vm_start;
@@ -475,7 +518,48 @@ static int op_protect_across(struct vma_set *s) { return vma_protect(s, P(2), P(
 static int op_protect_merge(struct vma_set *s) { return vma_protect(s, P(4), P(6), R); }
 static int op_protect_all(struct vma_set *s) { return vma_protect(s, P(0), P(12), R); }
 
+static void setup_file(struct vma_set *s)
+{
+	vma_insert_file(s, P(0), P(10), R, &files[0], 5);
+}
+
+static int op_file_insert_merge(struct vma_set *s)
+{
+	return vma_insert_file(s, P(10), P(12), R, &files[0], 15);
+}
+
+static int op_file_insert_new(struct vma_set *s)
+{
+	return vma_insert_file(s, P(10), P(12), R, &files[0], 99);	/* not contiguous */
+}
+
+static int op_file_protect_middle(struct vma_set *s)
+{
+	return vma_protect(s, P(3), P(5), RW);
+}
+
+static struct vma_set dup_dst;
+
+static int op_dup(struct vma_set *s)
+{
+	int ret;
+
+	vma_set_init(&dup_dst, &test_ops);
+	ret = vma_set_dup(&dup_dst, s);
+	if (ret) {			/* nothing may have been made */
+		CHECK_EQ(dup_dst.count, 0);
+		CHECK(list_empty(&dup_dst.list));
+	}
+	vma_set_destroy(&dup_dst);
+	return ret;
+}
+
 static const struct oom_case oom_cases[] = {
+	{ "file insert merge",	setup_file,	op_file_insert_merge,	0 },
+	{ "file insert new",	setup_file,	op_file_insert_new,	1 },
+	{ "file unmap middle",	setup_file,	op_unmap_middle,	1 },
+	{ "file protect middle", setup_file,	op_file_protect_middle,	2 },
+	{ "dup three",		setup_three,	op_dup,			3 },
 	{ "insert new",		setup_one,	op_insert_new,		1 },
 	{ "insert merge",	setup_one,	op_insert_merge,	0 },
 	{ "unmap middle",	setup_one,	op_unmap_middle,	1 },
@@ -506,6 +590,7 @@ static void oom_every_point(const struct oom_case *c)
 			CHECK(alloc_failures > 0);
 			CHECK(unchanged(&s, &before));
 			CHECK_EQ(allocs_live, s.count);
+			CHECK(file_refs_match(&s));
 		} else {
 			CHECK_EQ(ret, 0);
 		}
@@ -691,6 +776,10 @@ UNIT_TEST(dump_like_proc_maps)
 	vma_insert(&s, 0x7ffff7ff0000UL, 0x7ffff7ff2000UL, RW | VM_SHARED);
 	vma_set_dump(&s);
 	CHECK_STR(host_printk_last, "7ffff7ff0000-7ffff7ff2000 rw-s\n");
+	vma_unmap(&s, 0x7ffff7ff0000UL, 0x7ffff7ff2000UL);
+	vma_insert_file(&s, 0x7ffff7ff0000UL, 0x7ffff7ff2000UL, R | VM_MAYSHARE, &files[0], 2);
+	vma_set_dump(&s);
+	CHECK_STR(host_printk_last, "7ffff7ff0000-7ffff7ff2000 r--s 00002000 file\n");
 	CHECK_EQ(host_printk_errors, 0);
 	set_fini(&s);
 }
@@ -712,6 +801,100 @@ UNIT_TEST(destroy_frees_everything_and_set_is_reusable)
 	set_fini(&s);
 }
 
+/* ---------------------------------------------------------------- files */
+
+UNIT_TEST(file_offsets_follow_splits_and_trims)
+{
+	struct vma_set s;
+	struct vm_area_struct *v;
+
+	set_init(&s);
+	CHECK_EQ(vma_insert_file(&s, P(0), P(10), R, &files[0], 100), 0);
+	CHECK_EQ(files[0].refs, 1);
+	CHECK_EQ(vma_unmap(&s, P(3), P(5)), 0);		/* split: 0-3 and 5-10 */
+	CHECK_EQ(files[0].refs, 2);
+	v = find_vma(&s, P(5));
+	CHECK(v && v->vm_start == P(5) && v->vm_pgoff == 105 && v->vm_file == &files[0]);
+	CHECK_EQ(vma_unmap(&s, P(5), P(6)), 0);		/* trim the front */
+	v = find_vma(&s, P(6));
+	CHECK(v && v->vm_start == P(6) && v->vm_pgoff == 106);
+	CHECK_EQ(vma_protect(&s, P(1), P(2), RW), 0);	/* three parts */
+	v = find_vma(&s, P(1));
+	CHECK(v && v->vm_start == P(1) && v->vm_pgoff == 101 && v->vm_flags == RW);
+	v = find_vma(&s, P(2));
+	CHECK(v && v->vm_start == P(2) && v->vm_pgoff == 102 && v->vm_flags == R);
+	CHECK_EQ(files[0].refs, 4);
+	CHECK_EQ(vma_protect(&s, P(1), P(2), R), 0);	/* merges back */
+	CHECK_EQ(files[0].refs, 2);
+	CHECK_STR(layout(&s), "0-3 r--p, 6-10 r--p");
+	/* filling the hole with the right pages joins everything again */
+	CHECK_EQ(vma_insert_file(&s, P(3), P(6), R, &files[0], 103), 0);
+	CHECK_STR(layout(&s), "0-10 r--p");
+	CHECK_EQ(files[0].refs, 1);
+	CHECK_EQ(find_vma(&s, P(0))->vm_pgoff, 100);
+	set_fini(&s);
+}
+
+UNIT_TEST(file_merges_only_when_contiguous)
+{
+	struct vma_set s;
+
+	set_init(&s);
+	CHECK_EQ(vma_insert_file(&s, P(0), P(2), R, &files[0], 0), 0);
+	CHECK_EQ(vma_insert_file(&s, P(2), P(4), R, &files[0], 7), 0);	/* gap in file */
+	CHECK_EQ(vma_insert_file(&s, P(4), P(6), R, &files[1], 9), 0);	/* other file */
+	CHECK_EQ(vma_insert(&s, P(6), P(8), R), 0);			/* anonymous */
+	CHECK_EQ(s.count, 4);
+	/* grows the VMA after it downwards: its offset moves with its start */
+	CHECK_EQ(vma_insert_file(&s, P(9), P(10), R, &files[1], 4), 0);
+	CHECK_EQ(vma_insert_file(&s, P(10), P(12), R, &files[1], 5), 0);
+	CHECK_EQ(find_vma(&s, P(10))->vm_start, P(9));
+	CHECK_EQ(find_vma(&s, P(10))->vm_pgoff, 4);
+	CHECK_EQ(vma_insert_file(&s, P(8), P(9), R, &files[1], 3), 0);
+	CHECK_EQ(find_vma(&s, P(8))->vm_start, P(8));
+	CHECK_EQ(find_vma(&s, P(8))->vm_pgoff, 3);
+	CHECK_EQ(find_vma(&s, P(8))->vm_end, P(12));
+	CHECK_EQ(files[1].refs, 2);
+	/* anonymous: the offset is ignored and kept 0 */
+	CHECK_EQ(vma_insert_file(&s, P(20), P(21), R, NULL, 77), 0);
+	CHECK_EQ(find_vma(&s, P(20))->vm_pgoff, 0);
+	/* the file offsets may not wrap */
+	CHECK_EQ(vma_insert_file(&s, P(30), P(32), R, &files[0], ~0UL), -EINVAL);
+	CHECK(vma_set_check(&s));
+	set_fini(&s);
+}
+
+UNIT_TEST(dup_copies_everything)
+{
+	struct vma_set s, d;
+	struct vm_area_struct *a, *b;
+
+	set_init(&s);
+	vma_insert(&s, P(0), P(4), RW | VM_ANON);
+	vma_insert_file(&s, P(4), P(8), RX, &files[2], 3);
+	vma_insert(&s, P(20), P(21), RW | VM_SHARED);
+	s.mmap_base = P(100);
+	vma_set_init(&d, &test_ops);
+	CHECK_EQ(vma_set_dup(&d, &s), 0);
+	CHECK_EQ(d.count, 3);
+	CHECK_EQ(d.total_pages, s.total_pages);
+	CHECK_EQ(d.mmap_base, P(100));
+	CHECK_EQ(files[2].refs, 2);
+	for (a = vma_next(&s, NULL), b = vma_next(&d, NULL); a && b;
+	     a = vma_next(&s, a), b = vma_next(&d, b)) {
+		CHECK(a != b);
+		CHECK(a->vm_start == b->vm_start && a->vm_end == b->vm_end &&
+		      a->vm_flags == b->vm_flags && a->vm_file == b->vm_file &&
+		      a->vm_pgoff == b->vm_pgoff);
+	}
+	CHECK(!a && !b);
+	CHECK(vma_set_check(&d));
+	CHECK_EQ(vma_set_dup(&d, &s), -EINVAL);		/* not empty */
+	vma_set_destroy(&d);
+	CHECK_EQ(files[2].refs, 1);
+	set_fini(&s);
+}
+
 /* ------------------------------------------------------------ randomized */
 
 #define NPAGES		512
@@ -719,6 +902,15 @@ UNIT_TEST(destroy_frees_everything_and_set_is_reusable)
 #define RANDOM_OPS	100000
 
 static u64 model[NPAGES];	/* flags of each page of the test area */
+static struct file *model_file[NPAGES];	/* the file it shows, or NULL */
+static u64 model_pg[NPAGES];	/* which page of that file */
+
+/* does page j continue the run of page j - 1? */
+static bool model_continues(int j)
+{
+	return model[j] == model[j - 1] && model_file[j] == model_file[j - 1] &&
+	       (!model_file[j] || model_pg[j] == model_pg[j - 1] + 1);
+}
 
 static u64 rng_state = 0x5eed5eed1234abcdULL;
 
@@ -749,10 +941,11 @@ static bool model_matches(struct vma_set *s)
 			i++;
 			continue;
 		}
-		for (j = i; j < NPAGES && model[j] == model[i]; j++)
+		for (j = i + 1; j < NPAGES && model_continues(j); j++)
 			;
 		if (!vma || vma->vm_start != P(i) || vma->vm_end != P(j) ||
-		    vma->vm_flags != model[i]) {
+		    vma->vm_flags != model[i] || vma->vm_file != model_file[i] ||
+		    vma->vm_pgoff != (model_file[i] ? model_pg[i] : 0)) {
 			printf("    # expected %d-%d flags %#lx, set has %s\n", i, j,
 			       (unsigned long)model[i], layout(s));
 			return false;
@@ -820,7 +1013,8 @@ static void random_range(int *a, int *b)
 static bool random_step(struct vma_set *s, long step)
 {
 	int a, b, op = rnd(10), ret, want;
-	u64 flags;
+	u64 flags, pgoff = 0;
+	struct file *file = NULL;
 	long failures = alloc_failures;
 
 	random_range(&a, &b);
@@ -829,7 +1023,14 @@ static bool random_step(struct vma_set *s, long step)
 	if (op < 4) {
 		flags = random_flags[rnd(ARRAY_SIZE(random_flags))];
 		want = model_any(a, b, true) ? -EEXIST : 0;
-		ret = vma_insert(s, P(a), P(b), flags);
+		if (rnd(3) == 0) {
+			/* mostly offsets that line up with a neighbour's */
+			file = &files[rnd(2)];
+			pgoff = rnd(4) ? 1000 + (u64)a : rnd(2000);
+			ret = vma_insert_file(s, P(a), P(b), flags, file, pgoff);
+		} else {
+			ret = vma_insert(s, P(a), P(b), flags);
+		}
 	} else if (op < 7) {
 		flags = UNMAPPED;
 		want = 0;
@@ -857,9 +1058,11 @@ static bool random_step(struct vma_set *s, long step)
 		return false;
 	}
 	for (int i = a; ret == 0 && i < b; i++) {
-		if (op < 7)
+		if (op < 7) {
 			model[i] = flags;
-		else
+			model_file[i] = file;
+			model_pg[i] = pgoff + (i - a);
+		} else
 			model[i] = (model[i] & ~VM_ACCESS_FLAGS) | flags;
 	}
 	return true;
@@ -878,7 +1081,7 @@ UNIT_TEST(random_against_page_model)
 		if (!random_step(&s, step))
 			break;
 		if (!vma_set_check(&s) || !model_matches(&s) ||
-		    allocs_live != s.count) {
+		    allocs_live != s.count || !file_refs_match(&s)) {
 			printf("    # after step %ld\n", step);
 			break;
 		}

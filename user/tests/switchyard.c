@@ -1,0 +1,158 @@
+/*
+ * switchyard - the few things that are Switchyard's own rather than
+ * Linux's: the process environment the kernel and init set up, the
+ * read-only initrd, and /proc/switchyard (the counters init's leak check
+ * reads).  Each test skips on a Linux host (there is no /proc/switchyard);
+ * /proc/meminfo is checked everywhere, in the format Linux uses.
+ */
+#include "ktap.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+
+#define COUNTERS "/proc/switchyard"
+
+static int on_switchyard(void)
+{
+	return access(COUNTERS, F_OK) == 0;
+}
+
+#define NEED_SWITCHYARD() do {						\
+	if (!on_switchyard())						\
+		SKIP("not running on Switchyard (no " COUNTERS ")");	\
+} while (0)
+
+static ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	ssize_t n;
+	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+TEST(proc_meminfo)
+{
+	char buf[8192];
+	ssize_t n = read_file("/proc/meminfo", buf, sizeof(buf));
+	ASSERT(n > 0);
+	unsigned long total = 0, free_kb = 0;
+	char *p = strstr(buf, "MemTotal:");
+	EXPECT(p != NULL && sscanf(p, "MemTotal: %lu kB", &total) == 1);
+	p = strstr(buf, "MemFree:");
+	EXPECT(p != NULL && sscanf(p, "MemFree: %lu kB", &free_kb) == 1);
+	EXPECT_GT(total, 0);
+	EXPECT_GT(free_kb, 0);
+	EXPECT_LE(free_kb, total);
+	DIAG("MemTotal %lu kB, MemFree %lu kB", total, free_kb);
+}
+
+TEST(proc_switchyard_counters)
+{
+	NEED_SWITCHYARD();
+	char buf[4096];
+	ssize_t n = read_file(COUNTERS, buf, sizeof(buf));
+	ASSERT(n > 0);
+	/* "name: value" lines (others, such as per-CPU lines with several
+	 * counters, are allowed); init's leak check needs these two */
+	int have_free = 0, have_tasks = 0, lines = 0;
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char name[48];
+		long long value;
+		if (sscanf(line, " %47[A-Za-z0-9_.-]%*[: \t=]%lld", name, &value) != 2)
+			continue;
+		lines++;
+		have_free |= strcmp(name, "free_pages") == 0 && value > 0;
+		have_tasks |= strcmp(name, "tasks") == 0 && value > 0;
+	}
+	EXPECT_GT(lines, 0);
+	EXPECT(have_free);
+	EXPECT(have_tasks);
+	/* /proc files are read-only */
+	EXPECT_EQ(open(COUNTERS, O_WRONLY) >= 0, 0);
+}
+
+TEST(environment_from_kernel)
+{
+	NEED_SWITCHYARD();
+	const char *cmdline = getenv("SWITCHYARD_CMDLINE");
+	EXPECT(cmdline != NULL);
+	if (cmdline)
+		DIAG("SWITCHYARD_CMDLINE=%s", cmdline);
+	EXPECT(cmdline && strstr(cmdline, "utest") != NULL);
+	EXPECT_STREQ(getenv("HOME") ? getenv("HOME") : "(unset)", "/");
+	EXPECT_STREQ(getenv("TERM") ? getenv("TERM") : "(unset)", "linux");
+	EXPECT_STREQ(getenv("PATH") ? getenv("PATH") : "(unset)", "/bin");
+	/* init (pid 1) started this program */
+	EXPECT_EQ(getppid(), 1);
+	char cwd[256];
+	EXPECT(getcwd(cwd, sizeof(cwd)) != NULL);
+	EXPECT_STREQ(cwd, "/");
+}
+
+TEST(console_is_a_terminal)
+{
+	NEED_SWITCHYARD();
+	for (int fd = 0; fd < 3; fd++) {
+		EXPECT_EQ(isatty(fd), 1);
+		struct termios t;
+		EXPECT_EQ(tcgetattr(fd, &t), 0);
+	}
+	struct winsize ws;
+	EXPECT_EQ(ioctl(1, TIOCGWINSZ, &ws), 0);
+	EXPECT_GT(ws.ws_row, 0);
+	EXPECT_GT(ws.ws_col, 0);
+	DIAG("console %u x %u", ws.ws_col, ws.ws_row);
+}
+
+TEST(initrd_layout)
+{
+	NEED_SWITCHYARD();
+	static const char *const programs[] = {
+		"/bin/init", "/bin/sh", "/bin/hello", "/bin/exitcode", "/bin/segv",
+	};
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+		struct stat st;
+		char magic[4] = { 0 };
+		EXPECT_EQ(stat(programs[i], &st), 0);
+		EXPECT(S_ISREG(st.st_mode));
+		int fd = open(programs[i], O_RDONLY);
+		EXPECT_GE(fd, 0);
+		if (fd >= 0) {
+			EXPECT_EQ(read(fd, magic, 4), 4);
+			close(fd);
+		}
+		EXPECT(memcmp(magic, "\177ELF", 4) == 0);
+	}
+	struct stat st;
+	EXPECT_EQ(stat("/", &st), 0);
+	EXPECT(S_ISDIR(st.st_mode));
+	EXPECT_EQ(stat("/bin", &st), 0);
+	EXPECT(S_ISDIR(st.st_mode));
+	EXPECT_EQ(stat("/tests", &st), 0);
+	EXPECT(S_ISDIR(st.st_mode));
+	/* read-only: a file system that cannot be written says EROFS */
+	EXPECT_ERRNO(open("/bin/hello", O_RDWR), EROFS);
+	EXPECT_ERRNO(open("/bin/hello", O_WRONLY | O_TRUNC), EROFS);
+	EXPECT_ERRNO(open("/new-file", O_WRONLY | O_CREAT, 0644), EROFS);
+}
+
+static const struct ktap_test tests[] = {
+	T(proc_meminfo),
+	T(proc_switchyard_counters),
+	T(environment_from_kernel),
+	T(console_is_a_terminal),
+	T(initrd_layout),
+};
+
+int main(int argc, char **argv)
+{
+	return ktap_main(argc, argv, tests, KTAP_COUNT(tests), NULL);
+}
