@@ -9,6 +9,10 @@
  *              /tests/ (sorted by name) one after another, print the results
  *              as one KTAP document, check that nothing leaked, and exit with
  *              the number of failures (0: all passed).
+ *   run=       the command line names programs: run=/bin/hello,/bin/exitcode+3
+ *              (commas between commands, '+' between a command's words,
+ *              since the kernel command line itself is split on spaces);
+ *              run them like the lines of /etc/run.
  *   /etc/run   the initrd has /etc/run (run-qemu.sh --run puts it there):
  *              run each line as a command, print "run: CMD: exit status N"
  *              after each, and exit with the last command's status.
@@ -474,6 +478,21 @@ int main(int argc, char **argv)
 		int failed = run_tests();
 		say("init: user tests done, %d failed", failed);
 		return failed;
+	}
+
+	char runbuf[1024];
+	if (value_of("run", runbuf, sizeof(runbuf)) && runbuf[0]) {
+		for (char *p = runbuf; *p; p++)
+			if (*p == ',')
+				*p = '\n';
+			else if (*p == '+')
+				*p = ' ';
+		FILE *m = fmemopen(runbuf, strlen(runbuf), "r");
+		if (m) {
+			int status = run_file(m);
+			fclose(m);
+			return status;
+		}
 	}
 
 	FILE *f = fopen(RUN_FILE, "re");
