@@ -139,23 +139,40 @@ long timespec_to_timeout(const struct timespec_64 *ts, bool absolute, int clk)
 	return (ns + tick - 1) / tick + 1;
 }
 
-/* Interruptible: a signal ends the sleep with -EINTR and the time left. */
+/*
+ * Interruptible: a signal ends the sleep with -EINTR and the time left.
+ * The tick only approximates the clock user space reads (the APIC timer's
+ * calibration against the TSC is a few percent off under TCG), so the
+ * sleep is re-armed until the clock itself says the deadline has passed:
+ * a sleep is never early by the clock it was measured against.
+ */
 static long do_nanosleep(const struct timespec_64 *req, bool absolute, int clk,
 			 struct timespec_64 __user *rem)
 {
-	long timeout = timespec_to_timeout(req, absolute, clk);
+	s64 deadline = req->tv_sec * NSEC_PER_SEC + req->tv_nsec;
 	u64 start = ktime_get_ns();
 
-	while (timeout > 0 && !signal_pending(current)) {
+	if (req->tv_sec > (s64)(MAX_SCHEDULE_TIMEOUT / HZ / 2))
+		deadline = (s64)(~0ULL >> 2);	/* forever, in practice */
+	else if (!absolute)
+		deadline += clock_now_ns(clk);
+	for (;;) {
+		struct timespec_64 left_ts;
+		s64 left = deadline - clock_now_ns(clk);
+
+		if (left <= 0)
+			return 0;
+		left_ts.tv_sec = left / NSEC_PER_SEC;
+		left_ts.tv_nsec = left % NSEC_PER_SEC;
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (signal_pending(current)) {
 			__set_current_state(TASK_RUNNING);
 			break;
 		}
-		timeout = schedule_timeout(timeout);
+		schedule_timeout(timespec_to_timeout(&left_ts, false, clk));
+		if (signal_pending(current))
+			break;
 	}
-	if (timeout <= 0)
-		return 0;
 	if (rem && !absolute) {
 		s64 left = req->tv_sec * NSEC_PER_SEC + req->tv_nsec -
 			   (s64)(ktime_get_ns() - start);
