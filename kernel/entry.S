@@ -45,6 +45,44 @@
  * is #UD without SMAP, hence the test.  SYSCALL needs none: IA32_FMASK
  * clears AC.
  */
+/* The general registers in struct pt_regs order (kernel/traps.h): RDI is
+ * pushed first, so it sits highest, just below the vector; R15 lowest. */
+.macro PUSH_REGS
+	pushq	%rdi
+	pushq	%rsi
+	pushq	%rdx
+	pushq	%rcx
+	pushq	%rax
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+.endm
+
+.macro POP_REGS
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rax
+	popq	%rcx
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
+.endm
+
 .macro CLAC_IF_SMAP
 	testb	$1, smap_enabled(%rip)
 	jz	.Lno_clac_\@
@@ -69,42 +107,14 @@ common_interrupt:
 	testb	$3, 24(%rsp)		/* came from ring 3? */
 	jz	1f
 	swapgs				/* then GS.base := per-CPU pointer */
-1:	pushq	%rdi			/* build struct pt_regs, last field first */
-	pushq	%rsi
-	pushq	%rdx
-	pushq	%rcx
-	pushq	%rax
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%rbx
-	pushq	%rbp
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15			/* RSP now points at the pt_regs */
+1:	PUSH_REGS			/* build struct pt_regs, last field first */
 	cld				/* the C ABI wants DF clear */
 	CLAC_IF_SMAP			/* and no user access by accident */
 	movq	%rsp, %rdi		/* do_trap(struct pt_regs *regs) */
 	call	do_trap			/* 21 words + 1 = aligned (see below) */
 	.globl restore_regs_and_iret
 restore_regs_and_iret:			/* RSP = a struct pt_regs; leave by IRETQ */
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbp
-	popq	%rbx
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rax
-	popq	%rcx
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
+	POP_REGS
 	testb	$3, 24(%rsp)		/* returning to ring 3? */
 	jz	2f
 	swapgs				/* then give the user its GS.base back */
@@ -122,21 +132,7 @@ restore_regs_and_iret:			/* RSP = a struct pt_regs; leave by IRETQ */
  */
 	.balign 16
 paranoid_interrupt:
-	pushq	%rdi			/* the same struct pt_regs */
-	pushq	%rsi
-	pushq	%rdx
-	pushq	%rcx
-	pushq	%rax
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%rbx
-	pushq	%rbp
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_REGS			/* build struct pt_regs, last field first */
 	cld
 	CLAC_IF_SMAP
 	xorl	%ebx, %ebx		/* rbx = 0: did not swap */
@@ -151,21 +147,7 @@ paranoid_interrupt:
 	testl	%ebx, %ebx
 	jz	2f
 	swapgs				/* give back what we found */
-2:	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbp
-	popq	%rbx
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rax
-	popq	%rcx
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
+2:	POP_REGS
 	addq	$16, %rsp		/* vector and error code */
 	iretq
 
@@ -187,40 +169,12 @@ entry_SYSCALL_64:
 	pushq	%rcx				/* pt_regs.ip */
 	pushq	%rax				/* pt_regs.error_code: the syscall number */
 	pushq	$SYSCALL_VECTOR_MARK		/* pt_regs.vector */
-	pushq	%rdi				/* the general registers, as above */
-	pushq	%rsi
-	pushq	%rdx
-	pushq	%rcx
-	pushq	%rax
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%rbx
-	pushq	%rbp
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_REGS			/* build struct pt_regs, last field first */
 	movq	%rsp, %rdi			/* do_syscall_64(regs): true = SYSRET is safe */
 	call	do_syscall_64			/* top is 16-aligned, 22 words: aligned */
 	testb	%al, %al
 	jz	restore_regs_and_iret		/* IRETQ: the general, always-correct exit */
-	popq	%r15				/* SYSRET: RCX = RIP, R11 = RFLAGS were checked */
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbp
-	popq	%rbx
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rax
-	popq	%rcx
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
+	POP_REGS				/* SYSRET: RCX = RIP, R11 = RFLAGS, checked */
 	movq	40(%rsp), %rsp			/* pt_regs.sp: back on the user stack */
 	swapgs					/* GS.base := the user's */
 	sysretq					/* CS/SS from IA32_STAR, RIP = RCX, RFLAGS = R11 */

@@ -54,11 +54,10 @@ struct task_struct *find_task_by_pid(int pid);
 
 /* ------------------------------------------------------------ freeing */
 
-/* Off its CPU and unlinked from everything: free it for good. */
-void reap_dead_task(struct task_struct *p)
+/* The process structures, FPU image, stack and struct of a task nobody
+ * runs: an exited one (below) or a child fork gave up on (kernel/fork.c). */
+void free_user_task(struct task_struct *p)
 {
-	while (__atomic_load_n(&p->on_cpu, __ATOMIC_ACQUIRE) || task_state(p) != TASK_DEAD)
-		msleep(1);
 	if (p->sighand)
 		put_sighand(p->sighand);
 	p->sighand = NULL;
@@ -67,6 +66,14 @@ void reap_dead_task(struct task_struct *p)
 	p->signal = NULL;
 	fpu_free(p);
 	free_task(p);
+}
+
+/* Off its CPU and unlinked from everything: free it for good. */
+void reap_dead_task(struct task_struct *p)
+{
+	while (__atomic_load_n(&p->on_cpu, __ATOMIC_ACQUIRE) || task_state(p) != TASK_DEAD)
+		msleep(1);
+	free_user_task(p);
 }
 
 static int reaper_fn(void *unused)

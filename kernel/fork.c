@@ -119,14 +119,7 @@ static void abort_child(struct task_struct *p)
 	if (p->files)
 		put_files(p->files);
 	p->files = NULL;
-	if (p->sighand)
-		put_sighand(p->sighand);
-	p->sighand = NULL;
-	if (p->signal)
-		put_signal_struct(p->signal);
-	p->signal = NULL;
-	fpu_free(p);
-	free_task(p);
+	free_user_task(p);
 }
 
 static struct task_struct *copy_process(u64 flags, u64 newsp, int __user *parent_tid,

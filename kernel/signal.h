@@ -140,6 +140,7 @@ void __noreturn do_group_exit(int exit_code);
 void __noreturn do_exit_task(long code);
 struct task_struct *find_task_by_pid(int pid);	/* tasklist_lock held */
 void reap_dead_task(struct task_struct *p);
+void free_user_task(struct task_struct *p);
 void release_exec_leader(struct task_struct *leader);
 
 #endif

@@ -136,8 +136,9 @@ KTEST(spinlock_irqsave_holds_off_tick)
 
 	if (irqs_disabled() || !tsc_khz)
 		KSKIP("needs interrupts on and a calibrated TSC");
-	before = apic_timer_ticks(cpu);
 	spin_lock_irqsave(&l, flags);
+	before = apic_timer_ticks(cpu);		/* inside: a tick just before
+						 * the lock must not count */
 	udelay(3000000 / HZ);			/* three tick periods */
 	during = apic_timer_ticks(cpu);
 	spin_unlock_irqrestore(&l, flags);

@@ -57,6 +57,7 @@
 #define MM_MM_H
 
 #include "kernel/types.h"
+#include "kernel/errno.h"
 #include "kernel/atomic.h"
 #include "mm/pgtable.h"
 #include "mm/vma.h"
@@ -131,14 +132,6 @@ u64 mm_live_count(void);		/* allocated mm_structs, for leak checks */
 #define MADV_FREE	8
 #define MADV_DONTDUMP	16
 #define MADV_DODUMP	17
-
-/* not (yet) in kernel/errno.h; Linux's values */
-#ifndef EOVERFLOW
-#define EOVERFLOW	75
-#endif
-#ifndef EOPNOTSUPP
-#define EOPNOTSUPP	95
-#endif
 
 /*
  * Linux's default RLIMIT_STACK: how far the main stack may grow down from

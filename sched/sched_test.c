@@ -138,8 +138,10 @@ KTEST(sched_many_threads_exact_totals)
 		sched_cpu_stats(cpu, &st);
 		switches1 += st.nr_switches;
 	}
-	/* forced yields alone are 40 per thread */
-	KEXPECT(switches1 - switches0 >= MANY_THREADS * 40);
+	/* every thread was switched to and away from at least once (a yield
+	 * switches only if another task waits on that CPU, so the 40 yields
+	 * per thread give no fixed count) */
+	KEXPECT(switches1 - switches0 >= 2 * MANY_THREADS);
 	/* each thread spun 25 ms with others waiting: the tick preempted some */
 	KEXPECT(invol > 0);
 	printk_raw("# %d threads: %lu switches, %lu involuntary\n", MANY_THREADS,
