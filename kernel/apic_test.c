@@ -30,7 +30,9 @@ KTEST(apic_timer_ticks_at_hz)
 	before = apic_timer_ticks(cpu);
 	udelay(100000);
 	after = apic_timer_ticks(cpu);
-	KEXPECT(after - before + 2 >= expect);	/* allow edges and TCG jitter */
+	/* within a factor of two: a wrong HZ or a timer divided wrongly is
+	 * far outside; TCG host stalls (ticks skipped, not replayed) are in */
+	KEXPECT(after - before >= expect / 2);
 	KEXPECT(after - before <= expect * 2 + 2);
 	KEXPECT_EQ(irq_count(LOCAL_TIMER_VECTOR, cpu) >= after, 1);
 }
