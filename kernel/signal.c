@@ -314,6 +314,28 @@ int kill_pid_info(int sig, struct kernel_siginfo *info, int pid)
 	return ret;
 }
 
+int for_each_task(int (*fn)(struct task_struct *p, void *arg), void *arg);
+
+struct kill_all {
+	int sig;
+	struct kernel_siginfo *info;
+	int count;
+};
+
+/* tasklist_lock held (then tasks_lock, inside for_each_task) */
+static int kill_one(struct task_struct *p, void *arg)
+{
+	struct kill_all *ka = arg;
+
+	if (p != p->group_leader || !p->signal || p->exit_state ||
+	    p->tgid == 1 || p->tgid == current->tgid)
+		return 0;
+	ka->count++;
+	if (ka->sig)
+		__send_sig_info(ka->sig, ka->info, p, true);
+	return 0;
+}
+
 SYSCALL_DEFINE2(kill, int, pid, int, sig)
 {
 	struct kernel_siginfo info;
@@ -325,8 +347,14 @@ SYSCALL_DEFINE2(kill, int, pid, int, sig)
 		return kill_pid_info(sig, &info, pid);
 	if (pid == 0 || pid == -current->tgid)	/* our process group: us */
 		return kill_pid_info(sig, &info, current->tgid);
-	if (pid == -1) {	/* everyone but init and us: no other users here */
-		return -ESRCH;
+	if (pid == -1) {	/* every process but init and our own */
+		struct kill_all ka = { sig, &info, 0 };
+		unsigned long flags;
+
+		spin_lock_irqsave(&tasklist_lock, flags);
+		for_each_task(kill_one, &ka);
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+		return ka.count ? 0 : -ESRCH;
 	}
 	return -ESRCH;
 }

@@ -803,6 +803,25 @@ struct task_struct *find_task_by_pid(int pid)
 	return found;
 }
 
+/* Call @fn on every task (tasks_lock held: @fn must not sleep or create
+ * or free tasks); stops early if @fn returns non-zero, which is returned. */
+int for_each_task(int (*fn)(struct task_struct *p, void *arg), void *arg);
+int for_each_task(int (*fn)(struct task_struct *p, void *arg), void *arg)
+{
+	struct task_struct *p;
+	unsigned long flags;
+	int ret = 0;
+
+	spin_lock_irqsave(&tasks_lock, flags);
+	list_for_each_entry(p, &all_tasks, tasks) {
+		ret = fn(p, arg);
+		if (ret)
+			break;
+	}
+	spin_unlock_irqrestore(&tasks_lock, flags);
+	return ret;
+}
+
 u64 nr_tasks(void)
 {
 	return READ_ONCE(live_tasks);
