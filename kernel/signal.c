@@ -271,6 +271,23 @@ void force_sig_fault(int sig, int code, u64 addr)
 	force_sig_info(sig, &info);
 }
 
+/*
+ * A handler's frame could not be built (no SA_RESTORER, or an unusable
+ * stack): the process dies of SIGSEGV whatever SIGSEGV's action is -
+ * if the SIGSEGV handler itself were tried, its frame would fail the same
+ * way, forever (Linux's force_sigsegv, found by the syscall fuzzer).
+ */
+static void force_sigsegv(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&tasklist_lock, flags);
+	current->sighand->action[SIGSEGV - 1].handler = SIG_DFL;
+	current->blocked.sig &= ~sigmask(SIGSEGV);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	force_sig(SIGSEGV);
+}
+
 void force_sig(int sig)
 {
 	struct kernel_siginfo info;
@@ -790,7 +807,7 @@ void arch_do_signal_or_restart(struct pt_regs *regs)
 	if (setup_rt_frame(&ks, regs)) {
 		printk(KERN_WARNING "%s[%d]: cannot build a frame for signal %d (sp %#lx)\n",
 		       current->comm, current->pid, ks.sig, (unsigned long)regs->sp);
-		force_sig(SIGSEGV);
+		force_sigsegv();
 		return;
 	}
 	blocked = current->blocked.sig | ks.ka.mask.sig;

@@ -8,6 +8,9 @@
  * carry on after each one (the next test would notice if not).
  */
 #include "ktap.h"
+#include <signal.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -284,6 +287,38 @@ TEST(unusable_stack_sigsegv)
 	EXPECT_KILLED(wait_for(pid), SIGSEGV);
 }
 
+static void segv_handler_noop(int sig)
+{
+	(void)sig;
+}
+
+/* Regression (found by the syscall fuzzer): a SIGSEGV *handler* whose
+ * frame cannot be built must not be retried forever - the process dies
+ * of SIGSEGV, as in Linux's force_sigsegv. */
+TEST(segv_handler_without_usable_frame_dies)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGSEGV, segv_handler_noop);
+		__asm__ volatile("movq $0x1000, %%rsp; movq (%%rsp), %%rax" ::: "rax", "memory");
+		_exit(99);
+	}
+	ASSERT(pid > 0);
+	EXPECT_KILLED(wait_for(pid), SIGSEGV);
+
+	/* no SA_RESTORER: x86-64 has no kernel trampoline, so no frame */
+	pid = fork();
+	if (pid == 0) {
+		struct { unsigned long handler, flags, restorer, mask; } sa = {
+			(unsigned long)segv_handler_noop, 0, 0, 0 };
+		syscall(SYS_rt_sigaction, SIGSEGV, &sa, NULL, 8);
+		kill(getpid(), SIGSEGV);
+		_exit(99);
+	}
+	ASSERT(pid > 0);
+	EXPECT_KILLED(wait_for(pid), SIGSEGV);
+}
+
 TEST(many_faults_in_a_row)
 {
 	/* 100 children that fault, one after another */
@@ -322,6 +357,7 @@ static const struct ktap_test tests[] = {
 	T(write_to_own_code_sigsegv),
 	T(stack_overflow_sigsegv),
 	T(unusable_stack_sigsegv),
+	T(segv_handler_without_usable_frame_dies),
 	T(many_faults_in_a_row),
 };
 
