@@ -31,6 +31,7 @@
 #include "kernel/exec_stack.h"
 #include "kernel/random.h"
 #include "kernel/file.h"
+#include "kernel/stat.h"
 #include "kernel/process.h"
 #include "kernel/syscall.h"
 #include "kernel/err.h"
@@ -104,6 +105,20 @@ struct linux_binprm {
 static bool terminated_in_user_half(const char *src, long len)
 {
 	return (u64)src + (u64)len < TASK_SIZE_MAX;
+}
+
+/* Only regular files with an execute bit, as in Linux: a directory or a
+ * mode without x is -EACCES before anything is read. */
+static int may_exec(struct file *f)
+{
+	struct kstat st;
+	int err = vfs_getattr(f, &st);
+
+	if (err)
+		return err;
+	if (!S_ISREG(st.mode) || !(st.mode & S_IXUGO))
+		return -EACCES;
+	return 0;
 }
 
 static int copy_path(struct linux_binprm *bprm, const char *path, bool kernel)
@@ -463,6 +478,9 @@ static int do_execve(const char *path, const char *const *argv,
 			err = -EACCES;
 		goto out;
 	}
+	err = may_exec(bprm->file);
+	if (err)
+		goto out;
 	bprm->strings = get_free_pages(GFP_KERNEL, ARGS_ORDER);
 	err = -ENOMEM;
 	if (!bprm->strings)

@@ -385,6 +385,10 @@ SYSCALL_DEFINE3(getdents64, unsigned int, fd, void __user *, dirent, unsigned in
 	f = fget(fd);
 	if (!f)
 		return -EBADF;
+	if ((int)count < 0) {		/* Linux keeps the count in an int */
+		fput(f);
+		return -EINVAL;
+	}
 	if (f->f_flags & O_PATH) {
 		fput(f);
 		return -EBADF;

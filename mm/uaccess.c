@@ -69,6 +69,8 @@ long strncpy_from_user(char *dst, const char __user *src, long count)
 		return 0;
 	/* the copy stops at the NUL, so only the start must be a user address;
 	 * the count is clipped so it can never run into the kernel half */
+	long want = count;
+
 	if (!access_ok(src, 1))
 		return -EFAULT;
 	if ((u64)src + count > TASK_SIZE_MAX)
@@ -76,5 +78,10 @@ long strncpy_from_user(char *dst, const char __user *src, long count)
 	stac();
 	ret = __strncpy_from_user(dst, src, count);
 	clac();
+	/* clipped at the end of the user half with no NUL found: the string
+	 * runs into kernel space, which is a fault, not a shorter string
+	 * (Linux's answer; found by usertests) */
+	if (ret >= 0 && ret == count && count < want)
+		return -EFAULT;
 	return ret;
 }
