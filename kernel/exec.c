@@ -46,7 +46,6 @@
 #include "sched/sched.h"
 #include "sched/completion.h"
 
-int futex_wake(u32 __user *uaddr, int nr_wake);	/* kernel/futex.c */
 
 #ifndef O_RDONLY
 #define O_RDONLY	0
@@ -407,29 +406,6 @@ static int exec_build_mm(struct linux_binprm *bprm)
 
 /* ----------------------------------------------- after: the new image */
 
-/*
- * The old mm's other users learn that we left it (Linux's
- * exec_mm_release): a vfork parent sleeping until its child execs may go
- * on, and a thread waiting on our clear_child_tid sees 0.  Done before
- * exec_mmap() because the tid word lives in the old mm.
- */
-static void exec_mm_release(struct task_struct *tsk)
-{
-	struct mm_struct *old_mm = tsk->mm;
-
-	if (old_mm && tsk->clear_child_tid && atomic_read(&old_mm->mm_users) > 1) {
-		u32 zero = 0;
-
-		if (!copy_to_user(tsk->clear_child_tid, &zero, sizeof(zero)))
-			futex_wake(tsk->clear_child_tid, 1);
-	}
-	tsk->clear_child_tid = NULL;
-	if (tsk->vfork_done) {
-		complete(tsk->vfork_done);
-		tsk->vfork_done = NULL;
-	}
-}
-
 /* comm is the file name without its directory (Linux: kbasename). */
 static void set_comm_from_path(struct task_struct *tsk, const char *path)
 {
@@ -505,7 +481,7 @@ static int do_execve(const char *path, const char *const *argv,
 	err = de_thread(tsk);
 	if (err)
 		goto out;
-	exec_mm_release(tsk);
+	mm_release(tsk, tsk->mm);	/* before exec_mmap: the tid word is in the old mm */
 	exec_mmap(bprm->mm);
 	bprm->mm = NULL;			/* the task's now */
 	if (tsk->files)

@@ -121,20 +121,26 @@ void release_exec_leader(struct task_struct *leader)
 /* Wait status as wait4() reports it (<sys/wait.h>): */
 static int exit_status_code(long code) { return (code & 0xff) << 8; }
 
-static void mm_release(struct task_struct *tsk, struct mm_struct *mm)
+/*
+ * @tsk leaves @mm (exit, or exec replacing it): the mm's other users learn
+ * of it.  A thread waiting on our clear_child_tid word sees 0 (that is how
+ * pthread_join learns), then a vfork parent sleeping until its child
+ * execs or exits may go on.  @mm may be NULL (a kernel thread's exec).
+ */
+void mm_release(struct task_struct *tsk, struct mm_struct *mm)
 {
-	if (tsk->vfork_done) {			/* vfork parent may go on */
-		complete(tsk->vfork_done);
-		tsk->vfork_done = NULL;
-	}
-	if (tsk->clear_child_tid && atomic_read(&mm->mm_users) > 1) {
+	if (mm && tsk->clear_child_tid && atomic_read(&mm->mm_users) > 1) {
 		u32 zero = 0;
 
-		/* errors ignored, as in Linux: the thread is going anyway */
+		/* errors ignored, as in Linux: the thread is leaving anyway */
 		if (!copy_to_user(tsk->clear_child_tid, &zero, sizeof(zero)))
 			futex_wake(tsk->clear_child_tid, 1);
 	}
 	tsk->clear_child_tid = NULL;
+	if (tsk->vfork_done) {
+		complete(tsk->vfork_done);
+		tsk->vfork_done = NULL;
+	}
 }
 
 /* The task stops being a user of its mm but runs on it lazily (holding

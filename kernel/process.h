@@ -21,6 +21,8 @@ void start_thread(struct pt_regs *regs, u64 ip, u64 sp);
 void exec_mmap(struct mm_struct *mm);
 /* exec in a multi-threaded process: end the other threads first */
 int de_thread(struct task_struct *tsk);
+/* exit or exec: tell the old mm's waiters (clear_child_tid, vfork) */
+void mm_release(struct task_struct *tsk, struct mm_struct *mm);
 /* exec: handled signals go back to SIG_DFL (ignored ones stay ignored) */
 void flush_signal_handlers(struct task_struct *tsk);
 

@@ -168,6 +168,22 @@ static struct rq *__task_rq_lock(struct task_struct *p)
 	}
 }
 
+/* Linux's task_rq_lock: interrupts off, p->pi_lock, then p's rq lock -
+ * p can then neither be woken nor move to another queue. */
+static struct rq *task_rq_lock(struct task_struct *p, unsigned long *flags)
+{
+	local_irq_save(*flags);
+	do_raw_spin_lock(&p->pi_lock, _THIS_IP_);
+	return __task_rq_lock(p);
+}
+
+static void task_rq_unlock(struct rq *rq, struct task_struct *p, unsigned long flags)
+{
+	rq_unlock(rq);
+	do_raw_spin_unlock(&p->pi_lock);
+	local_irq_restore(flags);
+}
+
 static void update_rq_clock(struct rq *rq)
 {
 	rq->clock = ktime_get_ns();
@@ -624,9 +640,7 @@ int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask)
 		return -EINVAL;
 	if (is_idle_task(p))
 		return -EINVAL;
-	local_irq_save(flags);
-	do_raw_spin_lock(&p->pi_lock, _THIS_IP_);
-	rq = __task_rq_lock(p);
+	rq = task_rq_lock(p, &flags);
 	p->cpus_allowed = *mask;
 	if (cpumask_test_cpu(p->cpu, mask)) {
 		rq_unlock(rq);
@@ -969,17 +983,13 @@ int set_user_nice(struct task_struct *p, int nice)
 
 	if (nice < MIN_NICE || nice > MAX_NICE)
 		return -EINVAL;
-	local_irq_save(flags);
-	do_raw_spin_lock(&p->pi_lock, _THIS_IP_);
-	rq = __task_rq_lock(p);
+	rq = task_rq_lock(p, &flags);
 	update_rq_clock(rq);
 	if (rq->cfs.curr == &p->se)
 		update_curr(&rq->cfs, rq->clock);
 	reweight_entity(&rq->cfs, &p->se, nice_to_weight(nice));
 	p->nice = nice;
-	rq_unlock(rq);
-	do_raw_spin_unlock(&p->pi_lock);
-	local_irq_restore(flags);
+	task_rq_unlock(rq, p, flags);
 	return 0;
 }
 
@@ -995,17 +1005,13 @@ u64 task_sum_exec_runtime(struct task_struct *p)
 	struct rq *rq;
 	u64 ns;
 
-	local_irq_save(flags);
-	do_raw_spin_lock(&p->pi_lock, _THIS_IP_);
-	rq = __task_rq_lock(p);
+	rq = task_rq_lock(p, &flags);
 	if (rq->cfs.curr == &p->se) {
 		update_rq_clock(rq);
 		update_curr(&rq->cfs, rq->clock);
 	}
 	ns = p->se.sum_exec_runtime;
-	rq_unlock(rq);
-	do_raw_spin_unlock(&p->pi_lock);
-	local_irq_restore(flags);
+	task_rq_unlock(rq, p, flags);
 	return ns;
 }
 
