@@ -29,6 +29,7 @@
 #include "kernel/traps.h"
 #include "kernel/cpu.h"
 #include "kernel/signal.h"
+#include "fpu/fpu.h"
 
 #define EXIT_TO_USER_MODE_WORK	(BIT(TIF_NEED_RESCHED) | BIT(TIF_SIGPENDING))
 
@@ -49,6 +50,7 @@ static unsigned long exit_to_user_mode_loop(struct pt_regs *regs, unsigned long 
 /* The last work before ring 3, interrupts off; the hooks of step 3. */
 static void arch_exit_to_user_mode_prepare(struct pt_regs *regs)
 {
+	fpu_exit_to_user();		/* lazy restore (fpu/core.c) */
 }
 
 void exit_to_user_mode(struct pt_regs *regs)

@@ -193,7 +193,7 @@ void kmain(u32 magic, u32 info_phys)
 	apic_timer_calibrate();
 	apic_timer_setup_this_cpu();
 	syscall_init();			/* SYSCALL MSRs (kernel/syscall.c) */
-	fpu_init_cpu();			/* SSE for user programs (fpu/core.c) */
+	fpu_init_system();		/* XSAVE layout, backend, init image (fpu/xstate.c) */
 	rtc_init();
 	local_irq_enable();		/* from here on the tick runs */
 	smp_boot_cpus();

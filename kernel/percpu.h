@@ -35,6 +35,7 @@
 
 struct task_struct;
 struct tlb_state;
+struct fpu;
 
 struct percpu {
 	struct percpu *self;	/* offset 0: this_cpu() is `mov %gs:0, reg` */
@@ -46,6 +47,8 @@ struct percpu {
 	int irq_count;		/* interrupt nesting depth */
 	struct tlb_state *tlb_state;
 	u64 user_rsp_scratch;	/* SYSCALL entry: the user RSP, briefly */
+	struct fpu *fpu_owner;	/* whose user FPU state the registers hold (fpu/core.c) */
+	int in_kernel_fpu;	/* inside kernel_fpu_begin/end */
 } __aligned(64);	/* one cache line or more each: no false sharing */
 
 extern struct percpu percpu_areas[];

@@ -52,7 +52,7 @@ void start_thread(struct pt_regs *regs, u64 ip, u64 sp)
 	current->thread.gsbase = 0;
 	wrmsr(MSR_FS_BASE, 0);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);		/* the user's GS while in the kernel */
-	fpu_reset_current();
+	fpu_flush_thread();
 }
 
 /*

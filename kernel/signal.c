@@ -589,6 +589,7 @@ _Static_assert(sizeof(struct sigcontext_64) == 256, "sigcontext layout");
 _Static_assert(offsetof(struct rt_sigframe, uc.uc_mcontext) == 48, "rt_sigframe layout");
 _Static_assert(offsetof(struct rt_sigframe, info) == 312, "rt_sigframe layout");
 
+#define UC_FP_XSTATE		0x1	/* the FPU image has XSAVE data */
 #define UC_SIGCONTEXT_SS	0x2
 #define UC_STRICT_RESTORE_SS	0x4
 
@@ -622,13 +623,13 @@ static void fill_sigcontext(struct sigcontext_64 *sc, const struct pt_regs *regs
 /*
  * Stack layout, from high to low addresses:
  *	interrupted code's stack, then its 128-byte red zone (SysV ABI)
- *	the FPU image (512 bytes, 64-byte aligned)
+ *	the FPU image (fpu_sigframe_size() bytes, 64-byte aligned;
+ *	its format is in fpu/signal.c)
  *	struct rt_sigframe, placed so that at the handler's first
  *	instruction RSP + 8 is 16-byte aligned, as after a CALL
  */
 static int setup_rt_frame(struct ksignal *ks, struct pt_regs *regs)
 {
-	struct fxregs_state fx;
 	struct rt_sigframe frame;
 	u64 sp = regs->sp, fp, fr;
 
@@ -638,21 +639,21 @@ static int setup_rt_frame(struct ksignal *ks, struct pt_regs *regs)
 		sp = current->sas_ss_sp + current->sas_ss_size;
 	else
 		sp -= 128;		/* skip the red zone */
-	fp = (sp - sizeof(fx)) & ~63ULL;
+	fp = (sp - fpu_sigframe_size()) & ~63ULL;
 	fr = ((fp - sizeof(frame)) & ~15ULL) - 8;
 
-	fpu_save_current(&fx);
 	memset(&frame, 0, sizeof(frame));
 	frame.pretcode = ks->ka.restorer;
 	frame.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	if (fpu_sigframe_size() > FXSTATE_SIZE)
+		frame.uc.uc_flags |= UC_FP_XSTATE;
 	frame.uc.uc_stack.ss_sp = current->sas_ss_sp;
 	frame.uc.uc_stack.ss_size = current->sas_ss_size;
 	frame.uc.uc_stack.ss_flags = sas_flags(regs->sp);
 	fill_sigcontext(&frame.uc.uc_mcontext, regs, current->blocked.sig, fp);
 	frame.uc.uc_sigmask = current->blocked;
 	frame.info = ks->info;
-	if (copy_to_user((void *)fp, &fx, sizeof(fx)) ||
-	    copy_to_user((void *)fr, &frame, sizeof(frame)))
+	if (copy_to_user((void *)fr, &frame, sizeof(frame)) || fpu_sigframe_save(fp))
 		return -EFAULT;
 
 	/* the handler: handler(sig, &info, &uc) with RAX = 0 (no vector args) */
@@ -677,7 +678,6 @@ long __x64_sys_rt_sigreturn(const struct pt_regs *cregs)
 {
 	struct pt_regs *regs = (struct pt_regs *)cregs;	/* the real frame */
 	struct rt_sigframe frame;
-	struct fxregs_state fx;
 	struct sigcontext_64 *sc = &frame.uc.uc_mcontext;
 	u64 fr = regs->sp - 8;		/* the handler's RET popped pretcode */
 
@@ -686,11 +686,10 @@ long __x64_sys_rt_sigreturn(const struct pt_regs *cregs)
 	if (sc->ip >= TASK_SIZE_MAX)	/* non-canonical or kernel: refuse */
 		goto bad;
 	if (sc->fpstate) {
-		if (copy_from_user(&fx, (void *)sc->fpstate, sizeof(fx)) ||
-		    fpu_restore_current(&fx))
+		if (fpu_sigframe_restore(sc->fpstate))
 			goto bad;
 	} else {
-		fpu_reset_current();
+		fpu_clear_user_states();	/* no image: init state, as Linux */
 	}
 	regs->r8 = sc->r8; regs->r9 = sc->r9; regs->r10 = sc->r10; regs->r11 = sc->r11;
 	regs->r12 = sc->r12; regs->r13 = sc->r13; regs->r14 = sc->r14; regs->r15 = sc->r15;

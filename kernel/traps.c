@@ -173,14 +173,13 @@ static void do_kernel_exception(struct pt_regs *regs)
  */
 static int fpu_exception_code(bool simd)
 {
-	struct fxregs_state fx;
+	const struct fxregs_state *fx = fpu_sync_legacy();
 	unsigned err;
 
-	fpu_save_current(&fx);
 	if (simd)
-		err = (fx.mxcsr & 0x3f) & ~((fx.mxcsr >> 7) & 0x3f);
+		err = (fx->mxcsr & 0x3f) & ~((fx->mxcsr >> 7) & 0x3f);
 	else
-		err = fx.swd & ~fx.cwd & 0x3f;
+		err = fx->swd & ~fx->cwd & 0x3f;
 	if (err & 0x01)
 		return FPE_FLTINV;
 	if (err & 0x04)

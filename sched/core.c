@@ -438,7 +438,7 @@ static void context_switch(struct rq *rq, struct task_struct *prev,
 			   struct task_struct *next)
 {
 	switch_mm_lazy(rq, prev, next);
-	switch_fpu(prev, next);
+	switch_fpu(prev);
 	prev = switch_to(prev, next);
 	/* now on next's stack; "prev" is the task we came from */
 	finish_task_switch(prev);

@@ -51,6 +51,7 @@
 #include "sched/fair.h"
 #include "sched/completion.h"
 #include "kernel/signal_types.h"
+#include "fpu/fpu.h"
 
 #define TASK_RUNNING		0x0000
 #define TASK_INTERRUPTIBLE	0x0001
@@ -67,6 +68,7 @@
 /* task->thread_flags: bits, changed atomically (other CPUs set them) */
 #define TIF_SIGPENDING		2	/* a signal to look at before ring 3 */
 #define TIF_NEED_RESCHED	3	/* switch at the next chance */
+#define TIF_NEED_FPU_LOAD	14	/* user FPU registers not loaded (fpu/fpu.h) */
 
 #define TASK_COMM_LEN	16
 #define MAX_NICE	19
@@ -80,7 +82,7 @@ struct thread_struct {
 	u64 sp;
 	u64 fsbase;			/* user FS.base (TLS), ARCH_SET_FS */
 	u64 gsbase;			/* user GS.base, ARCH_SET_GS */
-	void *fxstate;			/* user FPU state (FXSAVE image), or NULL */
+	struct fpu fpu;			/* user FPU/vector state (fpu/fpu.h) */
 };
 
 /* The stack of a switched-out task, from thread.sp up: what
@@ -189,6 +191,22 @@ static inline bool test_tsk_need_resched(struct task_struct *p)
 }
 void set_tsk_need_resched(struct task_struct *p);
 void clear_tsk_need_resched(struct task_struct *p);
+
+/* Any TIF_ bit: atomic, because other CPUs set bits in the same word. */
+static inline void set_tsk_thread_flag(struct task_struct *p, int flag)
+{
+	__atomic_fetch_or(&p->thread_flags, BIT(flag), __ATOMIC_SEQ_CST);
+}
+
+static inline void clear_tsk_thread_flag(struct task_struct *p, int flag)
+{
+	__atomic_fetch_and(&p->thread_flags, ~BIT(flag), __ATOMIC_SEQ_CST);
+}
+
+static inline bool test_tsk_thread_flag(struct task_struct *p, int flag)
+{
+	return (READ_ONCE(p->thread_flags) >> flag) & 1;
+}
 
 /* sched/core.c */
 extern struct task_struct init_task;	/* CPU 0's boot context: kmain */
