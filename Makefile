@@ -161,9 +161,10 @@ UNIT_SRCS_test_acpi       := kernel/acpi_tables.c tests/unit/host_shim.c
 UNIT_SRCS_test_fair       := sched/fair.c tests/unit/host_shim.c
 UNIT_SRCS_test_elf        := kernel/elf.c
 UNIT_SRCS_test_exec_stack := kernel/exec_stack.c
+UNIT_SRCS_test_xstate     := fpu/xstate_layout.c
 
 define unit_test_rule
-$(O)/unit/$(1): tests/unit/$(1).c $(UNIT_SRCS_$(1)) $(wildcard tests/unit/*.h kernel/*.h mm/*.h sched/*.h)
+$(O)/unit/$(1): tests/unit/$(1).c $(UNIT_SRCS_$(1)) $(wildcard tests/unit/*.h kernel/*.h mm/*.h sched/*.h fpu/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(quiet) HOSTCC $$@
 	$$(Q)$$(HOSTCC) $$(HOSTCFLAGS) -o $$@ tests/unit/$(1).c $(UNIT_SRCS_$(1))

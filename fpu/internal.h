@@ -73,5 +73,7 @@ void fpstate_free(struct fpstate *fps);
  * user buffer converted - so the test uses its own buffers only. */
 const struct fpu_backend *fpu_find_backend(const char *name);
 bool fpu_backend_usable(const struct fpu_backend *b);
+const struct fpu_backend *fpu_backend_at(unsigned i);	/* best first; NULL past the end */
+int fpu_layout_for(const struct fpu_backend *b, struct xstate_layout *l);
 
 #endif

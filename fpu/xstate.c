@@ -133,6 +133,11 @@ const struct fpu_backend *fpu_find_backend(const char *name)
 	return NULL;
 }
 
+const struct fpu_backend *fpu_backend_at(unsigned i)
+{
+	return i < ARRAY_SIZE(backends) ? &backends[i] : NULL;
+}
+
 const char *fpu_backend_name(void)
 {
 	return fpu_backend ? fpu_backend->name : "none";
@@ -145,6 +150,14 @@ static void cpuid_hw(void *ctx, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *
 	struct cpuid_regs r = cpuid_count(leaf, sub);
 
 	*a = r.eax; *b = r.ebx; *c = r.ecx; *d = r.edx;
+}
+
+/* The same CPU seen without IA32_XSS components (sub-leaf 1 ECX:EDX). */
+static void cpuid_no_xss(void *ctx, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	cpuid_hw(ctx, leaf, sub, a, b, c, d);
+	if (leaf == 0xd && sub == 1)
+		*c = *d = 0;
 }
 
 static void xsetbv(u32 index, u64 value)
@@ -167,25 +180,29 @@ static void layout_fxsave(struct xstate_layout *l)
 	l->user_std_size = XSAVE_LEGACY_SIZE;
 }
 
-static void layout_init(const struct fpu_backend *b)
+/* The layout task buffers get with backend @b on this CPU; 0 or -1. */
+int fpu_layout_for(const struct fpu_backend *b, struct xstate_layout *l)
 {
-	struct xstate_layout *l = &fpu_kernel_cfg;
-	u64 want_sup = XFEATURES_SUP_SUPPORTED;
-
 	if (!b->xsave) {
 		layout_fxsave(l);
-		return;
+		return 0;
 	}
-	if (xstate_layout_init(l, cpuid_hw, NULL, XFEATURES_USER_SUPPORTED, want_sup,
-			       b->compacted))
-		panic("fpu: CPUID leaf 0DH makes no sense: %s", l->error);
-	if (!b->supervisor && l->hw_sup) {
-		/* Only XSAVES/XRSTORS handle IA32_XSS components: with any
-		 * other instruction, model them like a CPU that lacks them. */
-		if (xstate_layout_init(l, cpuid_hw, NULL, XFEATURES_USER_SUPPORTED, 0,
-				       b->compacted))
-			panic("fpu: CPUID leaf 0DH makes no sense: %s", l->error);
-	}
+	if (xstate_layout_init(l, cpuid_hw, NULL, XFEATURES_USER_SUPPORTED,
+			       XFEATURES_SUP_SUPPORTED, b->compacted))
+		return -1;
+	/* Only XSAVES/XRSTORS handle IA32_XSS components: with any other
+	 * instruction, model them like a CPU that lacks them (want_sup = 0
+	 * for the hardware, the emulated slots stay). */
+	if (!b->supervisor && l->hw_sup)
+		return xstate_layout_init(l, cpuid_no_xss, NULL, XFEATURES_USER_SUPPORTED,
+					  XFEATURES_SUP_SUPPORTED, b->compacted);
+	return 0;
+}
+
+static void layout_init(const struct fpu_backend *b)
+{
+	if (fpu_layout_for(b, &fpu_kernel_cfg))
+		panic("fpu: CPUID leaf 0DH makes no sense: %s", fpu_kernel_cfg.error);
 }
 
 /* ---------------------------------------------------- emulated components */

@@ -96,6 +96,17 @@ static void show_switchyard(struct proc_text *t)
 		     (unsigned long)st.nr_migrations, (unsigned long)(st.idle_ns / 1000000),
 		     (unsigned long)st.nr_running);
 	}
+	emit(t, "fpu:        %s xfeatures %#llx size %u\n", fpu_backend_name(),
+	     (unsigned long long)fpu_kernel_cfg.features, fpu_kernel_cfg.size);
+	for_each_online_cpu(cpu) {
+		struct fpu_stats fs;
+
+		fpu_get_stats(cpu, &fs);
+		emit(t, "fpu%d: saves %lu restores %lu skipped %lu kernel_fpu %lu faults %lu\n",
+		     cpu, (unsigned long)fs.saves, (unsigned long)fs.restores,
+		     (unsigned long)fs.restores_skipped, (unsigned long)fs.kernel_fpu,
+		     (unsigned long)fs.restore_faults);
+	}
 }
 
 static const struct proc_entry proc_entries[] = {

@@ -8,6 +8,8 @@
 #include "ktap.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -144,12 +146,66 @@ TEST(initrd_layout)
 	EXPECT_ERRNO(open("/new-file", O_WRONLY | O_CREAT, 0644), EROFS);
 }
 
+/* fpuN's counters from /proc/switchyard; 0 if the line is missing. */
+static int read_fpu_counters(int cpu, unsigned long *saves, unsigned long *restores,
+			     unsigned long *skipped)
+{
+	char buf[8192], want[16];
+	if (read_file(COUNTERS, buf, sizeof(buf)) <= 0)
+		return 0;
+	snprintf(want, sizeof(want), "fpu%d:", cpu);
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (strncmp(line, want, strlen(want)) == 0)
+			return sscanf(line + strlen(want), " saves %lu restores %lu skipped %lu",
+				      saves, restores, skipped) == 3;
+	return 0;
+}
+
+/*
+ * The lazy restore (fpu/core.c): a thread pinned to one CPU sleeps, so
+ * that CPU runs its idle task (a kernel thread) and comes back to the
+ * same thread.  Each sleep must save once (switch-out) and restore
+ * nothing: the registers were never anyone else's.  Another user task
+ * landing on this CPU in between would cost a restore, so a round
+ * counts only if the CPU ran nobody else - several rounds are tried.
+ */
+TEST(fpu_lazy_restore_skips_kthread_round_trip)
+{
+	NEED_SWITCHYARD();
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	int cpu = ncpu - 1;
+	cpu_set_t set, old;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ASSERT(sched_getaffinity(0, sizeof(old), &old) == 0);
+	ASSERT(sched_setaffinity(0, sizeof(set), &set) == 0);
+	int clean = 0;
+	for (int round = 0; round < 5 && !clean; round++) {
+		unsigned long s0, r0, k0, s1, r1, k1;
+		const int sleeps = 50;
+		ASSERT(read_fpu_counters(cpu, &s0, &r0, &k0));
+		for (int i = 0; i < sleeps; i++) {
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+		}
+		ASSERT(read_fpu_counters(cpu, &s1, &r1, &k1));
+		DIAG("round %d on cpu%d: %lu saves, %lu restores, %lu skipped for %d sleeps",
+		     round, cpu, s1 - s0, r1 - r0, k1 - k0, sleeps);
+		EXPECT_GE(s1 - s0, (unsigned long)sleeps);
+		EXPECT_GE(k1 - k0, (unsigned long)sleeps);
+		clean = (r1 - r0) == 0;
+	}
+	EXPECT(clean);
+	sched_setaffinity(0, sizeof(old), &old);
+}
+
 static const struct ktap_test tests[] = {
 	T(proc_meminfo),
 	T(proc_switchyard_counters),
 	T(environment_from_kernel),
 	T(console_is_a_terminal),
 	T(initrd_layout),
+	T(fpu_lazy_restore_skips_kthread_round_trip),
 };
 
 int main(int argc, char **argv)
