@@ -205,7 +205,16 @@ int fpu_sigframe_restore(u64 ufp)
 		       l->comp[nr].size);
 		fps->regs.header.xfeatures |= BIT(nr);
 	}
+	/*
+	 * The buffer changed under registers that may still be "valid" by
+	 * the skip rule (owner == us, last_cpu == this CPU): forget that, or
+	 * fpu_exit_to_user() keeps the handler's registers and the edit is
+	 * lost.  Linux's __fpu_invalidate_fpregs_state(); forgetting it after
+	 * a failed restore was bbc55341b9c6.  BUG=fpu-edit-no-invalidate.
+	 */
+#ifndef BUG_FPU_EDIT_NO_INVALIDATE
 	current->thread.fpu.last_cpu = -1;
+#endif
 	set_tsk_thread_flag(current, TIF_NEED_FPU_LOAD);
 	fpu_sync_done();
 out:

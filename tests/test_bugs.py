@@ -4,7 +4,9 @@
 For each line of tests/bugs.txt (name, test, expected message) this builds
 the kernel with `make BUG=name` (into build-bug-name/), boots it in QEMU
 with ktest=<test> on two CPUs, and passes only if that test reports `not ok` with the
-expected message among its diagnostics.  A bug switch that no longer makes
+expected message among its diagnostics.  A test named PROGRAM/TEST is a
+ring-3 test: the kernel boots with "utest utest_filter=PROGRAM" and the
+initrd, and TEST is looked up among the program's KTAP subtests.  A bug switch that no longer makes
 its test fail means the test (or the switch) has rotted.
 
 Prints one line per switch and a final "N passed, N failed".
@@ -35,11 +37,11 @@ def read_registry(path):
     return bugs
 
 
-def boot(elf, cmdline, log):
+def boot(elf, cmdline, log, initrd=None):
     with tempfile.TemporaryDirectory() as tmp:
         iso = os.path.join(tmp, "bug.iso")
-        subprocess.run(["sh", os.path.join(TOP, "scripts", "mkiso.sh"), elf, cmdline, iso],
-                       check=True)
+        subprocess.run(["sh", os.path.join(TOP, "scripts", "mkiso.sh"), elf, cmdline, iso]
+                       + ([initrd] if initrd else []), check=True)
         with open(log, "wb") as out:
             try:
                 p = subprocess.run(
@@ -54,17 +56,30 @@ def boot(elf, cmdline, log):
 
 def check(name, test, message):
     build = os.path.join(TOP, "build-bug-" + name)
-    r = subprocess.run(["make", "-s", "-C", TOP, "BUG=" + name,
-                        "build-bug-%s/switchyard.elf" % name],
+    user = "/" in test
+    targets = ["build-bug-%s/switchyard.elf" % name]
+    if user:
+        targets.append("build-bug-%s/initrd.cpio" % name)
+    r = subprocess.run(["make", "-s", "-C", TOP, "BUG=" + name] + targets,
                        capture_output=True, text=True)
     if r.returncode:
         return False, "build failed: " + (r.stderr or r.stdout).strip()[-300:]
     os.makedirs(os.path.join(TOP, "build", "test-logs"), exist_ok=True)
     log = os.path.join(TOP, "build", "test-logs", "bug-%s.log" % name)
-    status = boot(os.path.join(build, "switchyard.elf"), "ktest=" + test, log)
+    if user:
+        program, test = test.split("/", 1)
+        status = boot(os.path.join(build, "switchyard.elf"),
+                      "utest utest_filter=" + program, log,
+                      os.path.join(build, "initrd.cpio"))
+    else:
+        status = boot(os.path.join(build, "switchyard.elf"), "ktest=" + test, log)
     text = open(log, "rb").read().decode("utf-8", "replace")
     result = ktap.parse(text)
-    tests = {t.name: t for t in result.tests}
+    if user:
+        tests = {path[-1]: t for path, t in result.walk()
+                 if len(path) >= 2 and path[-2] == program}
+    else:
+        tests = {t.name: t for t in result.tests}
     if status is None:
         return False, "timed out"
     if test not in tests:
