@@ -115,7 +115,7 @@ $(O)/user/bin/%: user/%.c
 	@mkdir -p $(dir $@)
 	$(quiet) MUSLCC $@
 	$(Q)$(MUSLCC) $(UCFLAGS) -o $@ $<
-$(O)/user/tests/%: user/tests/%.c user/tests/ktap.h
+$(O)/user/tests/%: user/tests/%.c $(wildcard user/tests/*.h)
 	@mkdir -p $(dir $@)
 	$(quiet) MUSLCC $@
 	$(Q)$(MUSLCC) $(UCFLAGS) -o $@ $<

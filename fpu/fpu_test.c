@@ -11,6 +11,7 @@
  * kernel_fpu_begin() and kernel_fpu_end(), which make them the kernel's.
  */
 #include "kernel/ktest.h"
+#include "kernel/cmdline.h"
 #include "kernel/cpu.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
@@ -112,7 +113,13 @@ static int compare_components(struct ktest_ctx *t, const char *be, const struct 
 
 		if (memcmp((const u8 *)a + l->offset[nr], (const u8 *)b + l->offset[nr],
 			   l->comp[nr].size)) {
-			ktest_fail(t, __FILE__, __LINE__, "%s: component %d differs", be, nr);
+			int found = -1;
+
+			for (u32 o = 0; o + 16 <= 8192 && found < 0; o += 8)
+				if (!memcmp((const u8 *)b + o, (const u8 *)a + l->offset[nr], 16))
+					found = (int)o;
+			ktest_fail(t, __FILE__, __LINE__, "%s: component %d differs (expected at %u, found at %d)",
+				   be, nr, l->offset[nr], found);
 			bad++;
 		}
 	}
@@ -138,8 +145,11 @@ KTEST(fpu_backends_round_trip)
 		struct xregs_state *xin = in, *xout = out;
 		u64 mask;
 
-		if (!fpu_backend_usable(b) || (b->xsave && !fpu_backend->xsave))
-			continue;		/* the CPU lacks it, or XSAVE is off */
+		if (!fpu_backend_usable(b) || (b->xsave && !fpu_backend->xsave)) {
+			/* the CPU lacks it, it failed the boot self-test, or XSAVE is off */
+			printk("    # %s: not usable here, skipped\n", b->name);
+			continue;
+		}
 		if (fpu_layout_for(b, l) || l->size > 8192) {
 			ktest_fail(t, __FILE__, __LINE__, "%s: no layout", b->name);
 			continue;
@@ -286,4 +296,18 @@ KTEST(fpu_kernel_fpu_section)
 	preempt_enable();
 	KEXPECT_EQ(mxcsr, 0x1f80);
 	KEXPECT_EQ(after.kernel_fpu - before.kernel_fpu, 1);
+}
+
+/* fpu=NAME on the command line picks the backend, if this CPU has it. */
+KTEST(fpu_cmdline_selects_backend)
+{
+	const char *want = cmdline_get("fpu");
+	const struct fpu_backend *b;
+
+	if (!want || !*want)
+		KSKIP("no fpu= on the command line");
+	b = fpu_find_backend(want);
+	if (!b || !fpu_backend_usable(b))
+		KSKIP("this CPU cannot run the backend asked for");
+	KEXPECT(fpu_backend == b);
 }

@@ -112,8 +112,12 @@ static const struct fpu_backend backends[] = {
 	{ "fxsave",   false, false, false, fxsave_save,   fxrstor_restore },
 };
 
+static bool backend_broken[ARRAY_SIZE(backends)];	/* failed the boot self-test */
+
 bool fpu_backend_usable(const struct fpu_backend *b)
 {
+	if (backend_broken[b - backends])
+		return false;
 	if (!strcmp(b->name, "xsaves"))
 		return boot_cpu_has(X86_FEATURE_XSAVES);
 	if (!strcmp(b->name, "xsavec"))
@@ -144,6 +148,17 @@ const char *fpu_backend_name(void)
 }
 
 /* ------------------------------------------------------------ the layout */
+
+static const char *xfeature_name(int nr)
+{
+	static const char *const names[] = {
+		"x87", "SSE", "AVX", "BNDREGS", "BNDCSR", "opmask", "ZMM_Hi256",
+		"Hi16_ZMM", "PT", "PKRU", "PASID", "CET_U", "CET_S", "HDC", "UINTR",
+		"LBR", "HWP", "TILECFG", "TILEDATA",
+	};
+
+	return nr < (int)ARRAY_SIZE(names) ? names[nr] : "?";
+}
 
 static void cpuid_hw(void *ctx, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 {
@@ -202,7 +217,8 @@ int fpu_layout_for(const struct fpu_backend *b, struct xstate_layout *l)
 static void layout_init(const struct fpu_backend *b)
 {
 	if (fpu_layout_for(b, &fpu_kernel_cfg))
-		panic("fpu: CPUID leaf 0DH makes no sense: %s", fpu_kernel_cfg.error);
+		panic("fpu: CPUID leaf 0DH makes no sense: %s (component %d)",
+		      fpu_kernel_cfg.error, fpu_kernel_cfg.error_nr);
 }
 
 /* ---------------------------------------------------- emulated components */
@@ -325,8 +341,14 @@ static void capture_init_image(void)
 		init->regs.header.xcomp_bv = l->features | XCOMP_BV_COMPACTED;
 	/* XRSTOR loads MXCSR from memory even when SSE is "init" (RFBM[1]) */
 	init->regs.i387.mxcsr = 0x1f80;
-	if (fpu_backend->restore(&init->regs, l->hw_user | l->hw_sup))
+	if (xstate_restore(init))
 		panic("fpu: %s of the init image faulted", fpu_backend->name);
+	if (!fpu_backend->xsave) {
+		/* FXRSTOR has no "init" bits: it loaded the zeroes (XMM = 0
+		 * is right, FCW = 0 is not); FNINIT and LDMXCSR set the rest. */
+		asm volatile("fninit");
+		asm volatile("ldmxcsr %0" : : "m"(init->regs.i387.mxcsr));
+	}
 	asm volatile("fxsaveq %0" : "=m"(init->regs.i387));
 	/* What FXSAVE wrote is in use for x87/SSE as far as a restore goes:
 	 * mark both so the legacy values (FCW 037FH, MXCSR 1F80H) load. */
@@ -343,7 +365,7 @@ static const struct fpu_backend *choose_backend(void)
 		if (!b)
 			pr_warn("fpu: unknown fpu=%s (xsaves|xsavec|xsaveopt|xsave|fxsave)\n", want);
 		else if (!fpu_backend_usable(b))
-			pr_warn("fpu: fpu=%s: this CPU has no %s\n", want, want);
+			pr_warn("fpu: fpu=%s: not usable on this CPU\n", want);
 		else
 			return b;
 	}
@@ -353,19 +375,67 @@ static const struct fpu_backend *choose_backend(void)
 	return &backends[ARRAY_SIZE(backends) - 1];
 }
 
+/*
+ * Trust, but verify: does a compacted save put the first extended
+ * component where the SDM's rule (and CPUID.(0DH,1).EBX) say?  Load a
+ * pattern with a standard-format XRSTOR, save it with @b, look.  Bochs
+ * 2.7's XSAVEC/XSAVES fail this: they start the walk at byte 160 (+256
+ * when SSE is saved), so AVX lands at 416, and the header written at 512
+ * then overwrites part of it - state would be lost at every switch.
+ * Runs once at boot, before any task has FPU state.
+ */
+static bool compacted_save_selftest(const struct fpu_backend *b, const struct xstate_layout *l)
+{
+	static u8 scratch[2][4096] __aligned(64);
+	struct xregs_state *in = (void *)scratch[0], *out = (void *)scratch[1];
+	u64 ext = l->hw_user & ~XFEATURE_MASK_FPSSE & ~XFEATURE_MASK_PKRU;
+	int nr;
+	u32 n;
+
+	if (!b->compacted || !ext || l->hw_size > sizeof(scratch[0]))
+		return true;
+	nr = __builtin_ctzll(ext);		/* lowest: AVX, usually */
+	n = MIN(l->comp[nr].size, 64u);
+	memset(scratch, 0, sizeof(scratch));
+	in->i387.mxcsr = 0x1f80;
+	in->header.xfeatures = BIT(nr);
+	for (u32 i = 0; i < n; i++)
+		((u8 *)in)[l->comp[nr].std_offset + i] = (u8)(0xa5 ^ i);
+	if (xrstor_restore(in, l->hw_user))		/* standard format */
+		return false;
+	b->save(out, l->hw_user | l->hw_sup);
+	asm volatile("fninit");				/* leave nothing behind */
+	xrstor_restore(in, 0);
+	for (u32 i = 0; i < n; i++)
+		if (((u8 *)out)[l->offset[nr] + i] != (u8)(0xa5 ^ i)) {
+			pr_warn("fpu: %s does not save component %d at offset %u as the SDM's "
+				"compacted layout says: not using it\n", b->name, nr, l->offset[nr]);
+			return false;
+		}
+	return true;
+}
+
 void fpu_init_system(void)
 {
 	const struct xstate_layout *l = &fpu_kernel_cfg;
+	const struct fpu_backend *b = choose_backend();
 
-	fpu_backend = choose_backend();
-	layout_init(fpu_backend);
+	for (;;) {
+		fpu_backend = b;
+		layout_init(b);
+		fpu_init_cpu();			/* XCR0 and IA32_XSS for this layout */
+		if (compacted_save_selftest(b, l))
+			break;
+		backend_broken[b - backends] = true;
+		while (++b < &backends[ARRAY_SIZE(backends) - 1] && !fpu_backend_usable(b))
+			;
+	}
 	fpstate_cache = kmem_cache_create("fpstate", offsetof(struct fpstate, regs) + l->size,
 					  XSAVE_ALIGN);
 	fpu_init_fpstate = fpstate_cache ? fpstate_alloc() : NULL;
 	if (!fpu_init_fpstate)
 		panic("fpu: no memory for the init image");
 	_Static_assert(offsetof(struct fpstate, regs) % XSAVE_ALIGN == 0, "fpstate: regs 64-aligned");
-	fpu_init_cpu();			/* XCR0 and IA32_XSS on this CPU first */
 	capture_init_image();
 	pr_info("fpu: %s, xfeatures %#llx (XCR0 %#llx, XSS %#llx, emulated %#llx), "
 		"buffer %u bytes %s%s\n", fpu_backend->name, (unsigned long long)l->features,
@@ -373,6 +443,16 @@ void fpu_init_system(void)
 		(unsigned long long)l->emulated, l->size,
 		l->compacted ? "compacted" : "standard",
 		l->emulated_at_end ? " (emulated slots after the hardware area)" : "");
+	for (u64 m = l->features & ~XFEATURE_MASK_FPSSE; m; m &= m - 1) {
+		int nr = __builtin_ctzll(m);
+
+		pr_info("fpu:   component %2d %-10s %4u bytes at %4u%s\n", nr, xfeature_name(nr),
+			l->comp[nr].size, l->offset[nr],
+			(l->emulated & BIT(nr)) ? " (emulated)" : "");
+	}
+	if (l->dropped)
+		pr_warn("fpu: CPUID lists components %#llx but describes them as empty in "
+			"CPUID.(0DH,i): left disabled\n", (unsigned long long)l->dropped);
 }
 
 /*
@@ -401,7 +481,7 @@ void fpu_init_cpu(void)
 		wrmsr(MSR_IA32_XSS, l->hw_sup);
 	asm volatile("fninit");
 	if (fpu_init_fpstate && fpu_init_fpstate->regs.i387.cwd)
-		fpu_backend->restore(&fpu_init_fpstate->regs, l->hw_user | l->hw_sup);
+		xstate_restore(fpu_init_fpstate);
 	this_cpu_write(fpu_owner, NULL);
 }
 

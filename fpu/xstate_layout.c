@@ -237,6 +237,18 @@ int xstate_layout_init(struct xstate_layout *l, xstate_cpuid_fn cpuid, void *ctx
 			l->known |= 1ULL << i;
 	}
 
+	/* A component sub-leaf 0 or 1 lists but whose own sub-leaf is all
+	 * zero (no size, no offset) cannot be laid out.  Real CPUs do not do
+	 * this; Bochs 2.7 does for PKRU.  Leave it disabled rather than
+	 * refuse XSAVE altogether; the kernel logs l->dropped. */
+	for (int i = 2; i < XFEATURE_MAX - 1; i++) {
+		if (has(sup_user | sup_sup, i) && l->comp[i].size == 0 &&
+		    l->comp[i].std_offset == 0) {
+			l->dropped |= 1ULL << i;
+			sup_user &= ~(1ULL << i);
+			sup_sup &= ~(1ULL << i);
+		}
+	}
 	l->hw_user = xcr0_sanitize(sup_user & (want_user | XFEATURE_MASK_FPSSE));
 	l->hw_sup = compacted ? sup_sup & want_sup : 0;
 	l->emulated = want_sup & ~l->hw_sup & XFEATURE_MASK_EMULATABLE;

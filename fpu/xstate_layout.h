@@ -113,6 +113,8 @@ struct xstate_layout {
 	bool compacted;		/* buffer format: XSAVEC/XSAVES, else XSAVE/XSAVEOPT */
 	bool emulated_at_end;	/* emulated slots sit after hw_size, not at their SDM place */
 	u32 xsave_caps;		/* CPUID.(0DH,1):EAX, XSAVE_CAP_* */
+	u64 dropped;		/* supported per sub-leaf 0/1 but described as empty:
+				 * left disabled (Bochs 2.7 does this for PKRU) */
 	struct xstate_component comp[XFEATURE_MAX];
 	u32 offset[XFEATURE_MAX];	/* in a task buffer; 0 if not in features */
 	u32 hw_size;		/* bytes the save instruction may write */

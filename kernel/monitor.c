@@ -79,6 +79,23 @@ static void cmd_uptime(const char *arg)
 
 static void cmd_irqs(const char *arg) { show_interrupts(); }
 static void cmd_sched(const char *arg) { sched_show_stats(); }
+static void cmd_fpu(const char *arg)
+{
+	int cpu;
+
+	printk_raw("fpu: %s, xfeatures %#llx, buffer %u bytes\n", fpu_backend_name(),
+		   (unsigned long long)fpu_kernel_cfg.features, fpu_kernel_cfg.size);
+	for_each_online_cpu(cpu) {
+		struct fpu_stats st;
+
+		fpu_get_stats(cpu, &st);
+		printk_raw("cpu%d: saves %llu restores %llu skipped %llu kernel_fpu %llu "
+			   "emulated %llu faults %llu\n", cpu,
+			   (unsigned long long)st.saves, (unsigned long long)st.restores,
+			   (unsigned long long)st.restores_skipped, (unsigned long long)st.kernel_fpu,
+			   (unsigned long long)st.emulated_saves, (unsigned long long)st.restore_faults);
+	}
+}
 static void cmd_cmdline(const char *arg) { printk_raw("%s\n", cmdline_raw()); }
 static void cmd_ktest(const char *arg) { ktest_run(*arg ? arg : "all"); }
 static void cmd_poweroff(const char *arg) { machine_exit(EXIT_SUCCESS); }
@@ -93,6 +110,7 @@ static const struct command commands[] = {
 	{ "uptime",   "time since boot",                    cmd_uptime },
 	{ "irqs",     "interrupt counts per vector",        cmd_irqs },
 	{ "sched",    "per-CPU scheduler counters, tasks",  cmd_sched },
+	{ "fpu",      "FPU backend and per-CPU save/restore counters", cmd_fpu },
 	{ "cmdline",  "the kernel command line",            cmd_cmdline },
 	{ "ktest",    "run in-kernel tests: ktest [glob,...]", cmd_ktest },
 	{ "poweroff", "leave the machine (exit status 0)",  cmd_poweroff },
