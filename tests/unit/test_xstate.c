@@ -43,6 +43,18 @@ static const struct leaf_d bochs27_tigerlake[] = {
 	{ 9, 8, 2688, 0, 0 },
 };
 
+/* What Bochs 2.7 (Debian 12) really answers: sub-leaf 9 is empty although
+ * sub-leaf 0 lists PKRU (seen on the boot log: fpu_init_system reported
+ * component 9 with size 0). */
+static const struct leaf_d bochs27_observed[] = {
+	{ 0, 0x2e7, 576, 2696, 0 },
+	{ 1, 0xf, 576, 0, 0 },
+	{ 2, 256, 576, 0, 0 },
+	{ 5, 64, 1088, 0, 0 },
+	{ 6, 512, 1152, 0, 0 },
+	{ 7, 1024, 1664, 0, 0 },
+};
+
 /*
  * A Sapphire-Rapids-class Intel host, verbatim from Yang Zhong's reply
  * "Re: [PULL 15/22] x86: Grant AMX permission for guest", qemu-devel,
@@ -284,6 +296,22 @@ UNIT_TEST(bochs_standard)
 	CHECK_EQ(L.offset[XFEATURE_PASID], 2696);
 	CHECK_EQ(L.offset[XFEATURE_UINTR], 2704);
 	CHECK_EQ(L.size, 2752);
+	check_consistent(&L);
+}
+
+/* An empty sub-leaf for a listed component: leave it out, do not fail. */
+UNIT_TEST(bochs_observed_empty_pkru_subleaf)
+{
+	FAKE_LOAD(&cpu, bochs27_observed);
+	if (init(~0ULL, XFEATURE_MASK_EMULATABLE, true))
+		return;
+	CHECK_EQ(L.dropped, XFEATURE_MASK_PKRU);
+	CHECK_EQ(L.hw_user, 0xe7);
+	CHECK_EQ(L.offset[XFEATURE_Hi16_ZMM], 1408);
+	CHECK_EQ(L.hw_size, 2432);			/* 1408 + 1024 */
+	CHECK_EQ(L.offset[XFEATURE_PASID], 2432);
+	CHECK_EQ(L.offset[XFEATURE_UINTR], 2440);
+	CHECK_EQ(L.size, 2496);				/* 2488 rounded to 64 */
 	check_consistent(&L);
 }
 
