@@ -29,7 +29,9 @@ KTEST(fpu_layout_matches_cpuid)
 		KSKIP("fpu=fxsave: no XSAVE area");
 	/* CPUID.(0DH,0).EBX: standard size for the XCR0 now set;
 	 * CPUID.(0DH,1).EBX: compacted size for XCR0 | IA32_XSS (SDM CPUID). */
-	if (l->compacted)
+	if (l->compacted && !strcmp(fpu_backend->name, "xsaves-model"))
+		KEXPECT_EQ(l->hw_size, xstate_compacted_size(l, l->hw_user));
+	else if (l->compacted)
 		KEXPECT_EQ(l->hw_size, cpuid_count(0xd, 1).ebx);
 	else
 		KEXPECT_EQ(l->hw_size, cpuid_count(0xd, 0).ebx);
@@ -310,4 +312,50 @@ KTEST(fpu_cmdline_selects_backend)
 	if (!b || !fpu_backend_usable(b))
 		KSKIP("this CPU cannot run the backend asked for");
 	KEXPECT(fpu_backend == b);
+}
+
+/*
+ * The software XRSTORS refuses what the real one #GPs on (SDM XRSTORS,
+ * "Protected Mode Exceptions"), before loading anything.
+ */
+KTEST(fpu_xsaves_model_fault_rules)
+{
+	const struct xstate_layout *l = &fpu_kernel_cfg;
+	u8 *mem = kzalloc(4096 + 64, GFP_KERNEL);
+	struct xregs_state *x = (void *)ALIGN_UP((u64)mem, 64);
+	u64 ok_comp = l->hw_user | XCOMP_BV_COMPACTED;
+
+	KASSERT(mem);
+	if (!fpu_backend->xsave || !strcmp(fpu_backend->name, "fxsave"))
+		KSKIP("no XSAVE enabled: the model needs XCR0");
+	x->i387.mxcsr = 0x1f80;
+	kernel_fpu_begin();
+	x->header.xcomp_bv = ok_comp;
+	KEXPECT_EQ(xrstors_model_restore(x, l->hw_user), 0);	/* all init: fine */
+	x->header.xcomp_bv = l->hw_user;			/* bit 63 clear */
+	KEXPECT_EQ(xrstors_model_restore(x, l->hw_user), -1);
+	x->header.xcomp_bv = ok_comp | BIT(62);			/* not in XCR0 */
+	KEXPECT_EQ(xrstors_model_restore(x, l->hw_user), -1);
+	x->header.xcomp_bv = ok_comp & ~XFEATURE_MASK_SSE;
+	x->header.xfeatures = XFEATURE_MASK_SSE;		/* BV not in XCOMP_BV */
+	KEXPECT_EQ(xrstors_model_restore(x, l->hw_user), -1);
+	x->header.xcomp_bv = ok_comp;
+	x->header.xfeatures = 0;
+	x->header.reserved[2] = 1;				/* bytes 16-63 */
+	KEXPECT_EQ(xrstors_model_restore(x, l->hw_user), -1);
+	x->header.reserved[2] = 0;
+	x->i387.mxcsr = 0xffff0000;				/* reserved MXCSR bits */
+	KEXPECT_EQ(xrstors_model_restore(x, l->hw_user), -1);
+	x->i387.mxcsr = 0x1f80;
+	/* a save writes the header: XCOMP_BV = RFBM | bit 63, XSTATE_BV within
+	 * RFBM (which components count as in use after an init restore is
+	 * up to the CPU: QEMU's TCG says all of them) */
+	KEXPECT_EQ(xrstors_model_restore(x, l->hw_user), 0);
+	memset(x, 0xcc, 1024);
+	xsaves_model_save(x, l->hw_user);
+	kernel_fpu_end();
+	KEXPECT_EQ(x->header.xcomp_bv, ok_comp);
+	KEXPECT_EQ(x->header.xfeatures & ~l->hw_user, 0);
+	KEXPECT_EQ(x->header.reserved[0], 0xcccccccccccccccc);	/* bytes 16-23 untouched */
+	kfree(mem);
 }

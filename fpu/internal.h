@@ -55,6 +55,10 @@ struct xstate_emu_ops {
 int xstate_register_emulated(const struct xstate_emu_ops *ops);	/* -EINVAL/-EBUSY */
 void xstate_unregister_emulated(const struct xstate_emu_ops *ops);
 
+/* The software XSAVES/XRSTORS (xsaves_model.c). */
+void xsaves_model_save(struct xregs_state *x, u64 mask);
+int xrstors_model_restore(struct xregs_state *x, u64 mask);
+
 extern const struct fpu_backend *fpu_backend;
 extern struct fpstate *fpu_init_fpstate;
 extern struct fpu_stats fpu_stats[];

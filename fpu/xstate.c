@@ -6,7 +6,9 @@
  *   1. choose a backend: the best the CPU reports, in the order
  *      XSAVES/XRSTORS > XSAVEC/XRSTOR > XSAVEOPT/XRSTOR > XSAVE/XRSTOR >
  *      FXSAVE/FXRSTOR, or the one `fpu=NAME` on the command line names
- *      (labs and benchmarks compare them);
+ *      (labs and benchmarks compare them; `fpu=xsaves-model` is the
+ *      software XSAVES of xsaves_model.c), and check that a compacted save
+ *      really lands where the SDM says (Bochs 2.7's does not);
  *   2. compute the layout from CPUID leaf 0DH (xstate_layout.c: pure and
  *      host-tested): XCR0 = the user components Switchyard handles,
  *      IA32_XSS = the supervisor ones the CPU has (XSAVES only), and slots
@@ -103,14 +105,17 @@ static int fxrstor_restore(struct xregs_state *x, u64 m)
 	return err;
 }
 
-/* Best first: fpu_init_system() takes the first the CPU supports. */
+/* Best first: fpu_init_system() takes the first the CPU supports.  The
+ * software model (xsaves_model.c) comes last: only fpu=xsaves-model picks it. */
 static const struct fpu_backend backends[] = {
 	{ "xsaves",   true,  true,  true,  xsaves_save,   xrstors_restore },
 	{ "xsavec",   true,  false, true,  xsavec_save,   xrstor_restore },
 	{ "xsaveopt", false, false, true,  xsaveopt_save, xrstor_restore },
 	{ "xsave",    false, false, true,  xsave_save,    xrstor_restore },
 	{ "fxsave",   false, false, false, fxsave_save,   fxrstor_restore },
+	{ "xsaves-model", true, false, true, xsaves_model_save, xrstors_model_restore },
 };
+#define FXSAVE_BACKEND	(&backends[ARRAY_SIZE(backends) - 2])
 
 static bool backend_broken[ARRAY_SIZE(backends)];	/* failed the boot self-test */
 
@@ -124,7 +129,7 @@ bool fpu_backend_usable(const struct fpu_backend *b)
 		return boot_cpu_has(X86_FEATURE_XSAVEC);
 	if (!strcmp(b->name, "xsaveopt"))
 		return boot_cpu_has(X86_FEATURE_XSAVEOPT);
-	if (!strcmp(b->name, "xsave"))
+	if (!strcmp(b->name, "xsave") || !strcmp(b->name, "xsaves-model"))
 		return boot_cpu_has(X86_FEATURE_XSAVE);
 	return true;			/* FXSAVE: every x86-64 CPU */
 }
@@ -363,16 +368,17 @@ static const struct fpu_backend *choose_backend(void)
 		const struct fpu_backend *b = fpu_find_backend(want);
 
 		if (!b)
-			pr_warn("fpu: unknown fpu=%s (xsaves|xsavec|xsaveopt|xsave|fxsave)\n", want);
+			pr_warn("fpu: unknown fpu=%s (xsaves|xsavec|xsaveopt|xsave|fxsave|xsaves-model)\n",
+				want);
 		else if (!fpu_backend_usable(b))
 			pr_warn("fpu: fpu=%s: not usable on this CPU\n", want);
 		else
 			return b;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
-		if (fpu_backend_usable(&backends[i]))
-			return &backends[i];
-	return &backends[ARRAY_SIZE(backends) - 1];
+	for (const struct fpu_backend *b = backends; b < FXSAVE_BACKEND; b++)
+		if (fpu_backend_usable(b))
+			return b;
+	return FXSAVE_BACKEND;
 }
 
 /*
@@ -427,7 +433,7 @@ void fpu_init_system(void)
 		if (compacted_save_selftest(b, l))
 			break;
 		backend_broken[b - backends] = true;
-		while (++b < &backends[ARRAY_SIZE(backends) - 1] && !fpu_backend_usable(b))
+		while (++b < FXSAVE_BACKEND && !fpu_backend_usable(b))
 			;
 	}
 	fpstate_cache = kmem_cache_create("fpstate", offsetof(struct fpstate, regs) + l->size,
