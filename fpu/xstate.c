@@ -424,18 +424,22 @@ static bool compacted_save_selftest(const struct fpu_backend *b, const struct xs
 void fpu_init_system(void)
 {
 	const struct xstate_layout *l = &fpu_kernel_cfg;
-	const struct fpu_backend *b = choose_backend();
+	const struct fpu_backend *b;
 
-	for (;;) {
+	/* Every compacted save the CPU claims is checked before anything
+	 * (fpu= included) may choose it. */
+	for (b = backends; b < FXSAVE_BACKEND; b++) {
+		if (!b->compacted || !fpu_backend_usable(b))
+			continue;
 		fpu_backend = b;
 		layout_init(b);
-		fpu_init_cpu();			/* XCR0 and IA32_XSS for this layout */
-		if (compacted_save_selftest(b, l))
-			break;
-		backend_broken[b - backends] = true;
-		while (++b < FXSAVE_BACKEND && !fpu_backend_usable(b))
-			;
+		fpu_init_cpu();		/* XCR0 and IA32_XSS for this layout */
+		if (!compacted_save_selftest(b, l))
+			backend_broken[b - backends] = true;
 	}
+	fpu_backend = b = choose_backend();
+	layout_init(b);
+	fpu_init_cpu();
 	fpstate_cache = kmem_cache_create("fpstate", offsetof(struct fpstate, regs) + l->size,
 					  XSAVE_ALIGN);
 	fpu_init_fpstate = fpstate_cache ? fpstate_alloc() : NULL;
