@@ -198,13 +198,18 @@ test: all unit
 test-bugs: all
 	$(PYTHON) tests/test_bugs.py
 
+# The FPU and TLB tests in Bochs (tigerlake: PCID, INVPCID, AVX-512), which
+# QEMU's TCG cannot model (tests/bochs.py); `make test` runs this stage too.
+test-bochs: all
+	$(PYTHON) tests/run.py --build $(O) --only bochs
+
 deps:
 	scripts/ensure-deps
 
 clean:
 	rm -rf build build-bug-*
 
-.PHONY: all run gdb test test-bugs unit deps clean user user-host-test
+.PHONY: all run gdb test test-bugs test-bochs unit deps clean user user-host-test
 .SUFFIXES:
 .DELETE_ON_ERROR:
 -include $(KOBJ:.o=.d)

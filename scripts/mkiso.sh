@@ -12,6 +12,19 @@
 # GRUB's gfxmode asks for a linear framebuffer under both firmwares: UEFI has
 # no VGA text mode at all, and without a gfxmode GRUB says "no suitable video
 # mode found".  gfxpayload=keep hands GRUB's mode to the kernel.
+#
+# The gfxpayload set after the multiboot2 line keeps GRUB away from 8-bit
+# palettized modes.  The multiboot2 command turns the kernel's framebuffer
+# tag (boot/header.S) into gfxpayload="1024x768x32,1024x768,auto", and "auto"
+# takes any mode the firmware lists.  Bochs with its rfb display (the only
+# headless one in Debian's build) lists only 8-bpp VBE modes, so GRUB picked
+# 640x480x8 there; for an indexed mode GRUB 2.06 writes a 256-colour palette
+# (768 bytes) into a multiboot2 information buffer that grub_multiboot2_
+# get_mbi_size() sized without it, corrupting its heap.  GRUB then failed a
+# heap check ("free magic is broken"), recursed printing that message until
+# its stack ran into its own data, and triple-faulted before _start.  Direct
+# colour only: where none of these modes exists, GRUB falls back to VGA text
+# under BIOS (kernel/vgacon.c) and to "auto" under UEFI (GOP is always RGB).
 set -eu
 [ $# -eq 3 ] || [ $# -eq 4 ] || { echo "usage: $0 KERNEL.elf CMDLINE OUT.iso [INITRD.cpio]" >&2; exit 2; }
 kernel=$1 cmdline=$2 out=$3 initrd=${4:-}
@@ -36,6 +49,7 @@ set gfxmode=1024x768x32,1024x768,auto
 set gfxpayload=keep
 menuentry "Switchyard" {
 	multiboot2 /boot/switchyard.elf switchyard $cmdline
+	set gfxpayload=1024x768x32,1024x768x24,1024x768x16
 	$module
 	boot
 }

@@ -21,6 +21,8 @@ Stages (each prints its wall-clock time):
           program added to the initrd runs
   screen  tests/screen_test.py, if present (checks what the screen shows)
   gdb     tests/gdb_test.py: GDB attached to QEMU's stub from a cold start
+  bochs   tests/bochs.py: the FPU and TLB tests in Bochs (tigerlake, two
+          CPUs); only when --only names it (make test-bochs)
 
 Output: "ok NAME", "FAIL NAME: why" (details indented below) or
 "skip NAME: why" per test, then one last line "N passed, N failed" (with
@@ -49,7 +51,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 import ktap  # noqa: E402
 import user  # noqa: E402  (tests/user.py: the ring-3 tests' plumbing)
 
-STAGES = ("unit", "boot", "run", "screen", "gdb", "bugs")
+STAGES = ("unit", "boot", "bochs", "run", "screen", "gdb", "bugs")
+# Stages that run only when --only names them (not in `make test`).
+OPTIONAL_STAGES = ()
 # A "+word" suffix adds kernel command-line words: the FPU backends other
 # than the CPU's best (QEMU: xsaveopt) each get a whole run of the suite.
 DEFAULT_CONFIGS = ("bios-smp1", "bios-smp4", "uefi-smp2", "bios-smp2+fpu=xsave",
@@ -423,6 +427,13 @@ def stage_run(args, report):
     user.stage_run(args, report)
 
 
+def stage_bochs(args, report):
+    """The FPU and TLB tests in Bochs (tests/bochs.py): a second CPU model."""
+    module = load_stage_module("bochs", "bochs", report)
+    if module is not None:
+        module.stage(args, report, sys.modules[__name__])
+
+
 def stage_bugs(args, report):
     """Every bug switch in tests/bugs.txt must make its test fail
     (tests/test_bugs.py): proof that the tests bite."""
@@ -446,7 +457,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", default="build", help="build directory (default: build)")
     parser.add_argument("--only", default=",".join(STAGES),
-                        help="comma-separated stages to run: %s" % ", ".join(STAGES))
+                        help="comma-separated stages to run: %s (default: all but %s)"
+                        % (", ".join(STAGES + OPTIONAL_STAGES), ", ".join(OPTIONAL_STAGES)))
     parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS),
                         help="boot configurations, bios-smpN or uefi-smpN (default: %(default)s)")
     parser.add_argument("--ktest", default="all",
@@ -464,8 +476,8 @@ def main():
     args.build = os.path.abspath(args.build)
     stages = [s for s in args.only.split(",") if s]
     for stage in stages:
-        if stage not in STAGES:
-            parser.error("unknown stage %r (stages: %s)" % (stage, ", ".join(STAGES)))
+        if stage not in STAGES + OPTIONAL_STAGES:
+            parser.error("unknown stage %r (stages: %s)" % (stage, ", ".join(STAGES + OPTIONAL_STAGES)))
     args.configs = [c for c in args.configs.split(",") if c]
     for config in args.configs:
         try:
@@ -488,9 +500,9 @@ def main():
 
     report = Report()
     runners = {"unit": stage_unit, "boot": stage_boot, "run": stage_run, "screen": stage_screen,
-               "gdb": stage_gdb, "bugs": stage_bugs}
+               "gdb": stage_gdb, "bugs": stage_bugs, "bochs": stage_bochs}
     total_start = time.monotonic()
-    for stage in STAGES:
+    for stage in STAGES + OPTIONAL_STAGES:
         if stage not in stages:
             continue
         print("== %s" % stage, flush=True)
