@@ -162,6 +162,8 @@ UNIT_SRCS_test_fair       := sched/fair.c tests/unit/host_shim.c
 UNIT_SRCS_test_elf        := kernel/elf.c
 UNIT_SRCS_test_exec_stack := kernel/exec_stack.c
 UNIT_SRCS_test_xstate     := fpu/xstate_layout.c
+UNIT_SRCS_test_asid       := mm/asid.c tests/unit/host_shim.c
+UNIT_SRCS_test_tlb_model  := mm/tlb_model.c mm/asid.c tests/unit/host_shim.c
 
 define unit_test_rule
 $(O)/unit/$(1): tests/unit/$(1).c $(UNIT_SRCS_$(1)) $(wildcard tests/unit/*.h kernel/*.h mm/*.h sched/*.h fpu/*.h)
