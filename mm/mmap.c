@@ -104,7 +104,7 @@ struct mm_struct *mm_alloc(void)
 	atomic_set(&mm->mm_count, 1);	/* held collectively by the users */
 	mm->context_id = atomic64_inc_return(&next_context_id);
 	mm->name = "user";
-	nr_mms++;
+	__atomic_fetch_add(&nr_mms, 1, __ATOMIC_RELAXED);
 	return mm;
 }
 
@@ -135,6 +135,7 @@ void mmput(struct mm_struct *mm)
 {
 	if (atomic_dec_and_test(&mm->mm_users)) {
 		BUG_ON(mm == &init_mm);
+		exit_lazy_tlb_users(mm);	/* mm/tlb.c */
 		exit_mmap(mm);
 		mmdrop(mm);		/* the users' collective mm_count */
 	}
@@ -149,12 +150,12 @@ void mmdrop(struct mm_struct *mm)
 	BUG_ON(this_cpu_loaded_mm() == mm);	/* a CR3 would point at a freed pgd */
 	free_page(mm->pgd);
 	kfree(mm);
-	nr_mms--;
+	__atomic_fetch_sub(&nr_mms, 1, __ATOMIC_RELAXED);	/* any CPU may drop the last */
 }
 
 u64 mm_live_count(void)
 {
-	return nr_mms;
+	return __atomic_load_n(&nr_mms, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------ page-table walks */

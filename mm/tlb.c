@@ -193,6 +193,55 @@ void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end)
 	preempt_enable();
 }
 
+/*
+ * On a CPU that may run a kernel thread on @info lazily: move it to
+ * init_mm (interrupts off: an IPI, or called so).  The kernel thread's
+ * borrowed reference (active_mm) and the CPU's own (loaded_mm) both go.
+ */
+static void leave_lazy_mm(void *info)
+{
+	struct mm_struct *mm = info;
+	struct task_struct *tsk = current;
+
+	if (this_tlbstate()->loaded_mm != mm || tsk->mm || tsk->active_mm != mm)
+		return;
+	mmgrab(&init_mm);
+	tsk->active_mm = &init_mm;
+	switch_mm(mm, &init_mm);
+	mmdrop(mm);
+}
+
+/*
+ * The last thread of @mm is gone (mmput).  CPUs that ran it last may still
+ * have it loaded under a kernel thread - the lazy-mm rule - and would keep
+ * it, its PML4 and their TLB entries for it until they next run a user
+ * task.  Send them to init_mm now (Linux's "shoot lazies",
+ * MMU_LAZY_TLB_SHOOTDOWN): the memory comes back when the process ends, so
+ * leak counters return to their baseline, and the page-table teardown
+ * that follows has only this CPU to flush.  Needs interrupts on (the IPI
+ * waits); without them the lazy CPUs simply keep the mm a while longer.
+ */
+void exit_lazy_tlb_users(struct mm_struct *mm)
+{
+	cpumask_t targets = CPU_MASK_NONE;
+	unsigned long flags;
+	int cpu, self;
+
+	if (irqs_disabled())
+		return;
+	preempt_disable();
+	self = smp_processor_id();
+	local_irq_save(flags);
+	leave_lazy_mm(mm);		/* this CPU, if it is a lazy user */
+	local_irq_restore(flags);
+	for_each_online_cpu(cpu)
+		if (cpu != self && READ_ONCE(cpu_tlbstate[cpu].loaded_mm) == mm)
+			cpumask_set_cpu(cpu, &targets);
+	if (targets.bits)
+		smp_call_function_many(&targets, leave_lazy_mm, mm, true);
+	preempt_enable();
+}
+
 /* An AP arrives on the trampoline's page tables; move it to init_mm's
  * through the one CR3 path, holding a reference like every loaded mm. */
 void tlb_init_secondary(void)

@@ -26,6 +26,7 @@ void __flush_tlb_all(void);
 
 /* Linux's kthread_use_mm()/kthread_unuse_mm(): borrow a user mm */
 void tlb_init_secondary(void);
+void exit_lazy_tlb_users(struct mm_struct *mm);	/* mmput: no CPU keeps it lazily */
 void use_mm(struct mm_struct *mm);
 void unuse_mm(struct mm_struct *mm);
 
