@@ -109,7 +109,8 @@ MUSLCC     := musl-gcc
 UCFLAGS    := -static -O2 -Wall -Werror
 USER_PROGS := $(patsubst user/%.c,$(O)/user/bin/%,$(wildcard user/*.c))
 USER_TESTS := $(patsubst user/tests/%.c,$(O)/user/tests/%,$(wildcard user/tests/*.c))
-USER_FILES := $(USER_PROGS) $(USER_TESTS) $(O)/user/bin/notelf
+USER_FILES := $(USER_PROGS) $(USER_TESTS) $(O)/user/bin/notelf \
+	      $(O)/user/bin/badelf
 
 $(O)/user/bin/%: user/%.c
 	@mkdir -p $(dir $@)
@@ -119,6 +120,10 @@ $(O)/user/tests/%: user/tests/%.c $(wildcard user/tests/*.h)
 	@mkdir -p $(dir $@)
 	$(quiet) MUSLCC $@
 	$(Q)$(MUSLCC) $(UCFLAGS) -o $@ $<
+# Malformed executables for usertests' execve_malformed (scripts/mkbadelf.py
+# says which), made from a good one.
+$(O)/user/bin/badelf: $(O)/user/bin/hello scripts/mkbadelf.py
+	$(Q)rm -rf $@ && $(PYTHON) scripts/mkbadelf.py $< $@
 # An executable that is not an ELF file, for execve's ENOEXEC.
 $(O)/user/bin/notelf:
 	@mkdir -p $(dir $@)
@@ -205,13 +210,21 @@ test-bugs: all
 test-bochs: all
 	$(PYTHON) tests/run.py --build $(O) --only bochs
 
+# libFuzzer on the host parsers (tests/fuzz/run.py: FUZZ_SECONDS each, default
+# 60) and the ring-3 suites in a loop with a leak check (SOAK_MINUTES, default 4).
+fuzz:
+	$(PYTHON) tests/fuzz/run.py --build $(O)
+
+soak: all
+	$(PYTHON) tests/soak.py --build $(O)
+
 deps:
 	scripts/ensure-deps
 
 clean:
 	rm -rf build build-bug-*
 
-.PHONY: all run gdb test test-bugs test-bochs unit deps clean user user-host-test
+.PHONY: all run gdb test test-bugs test-bochs unit deps clean user user-host-test fuzz soak
 .SUFFIXES:
 .DELETE_ON_ERROR:
 -include $(KOBJ:.o=.d)

@@ -31,6 +31,9 @@
  * Command-line words init understands (after "utest"):
  *   utest_filter=GLOB[,GLOB...]   run only the /tests/ programs matching
  *   utest_timeout=S               seconds each program may take (default 120)
+ *   utest_loop=S                  run the suite in rounds until S seconds have
+ *                                 passed, printing the counters after each
+ *                                 (the soak, tests/soak.py)
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -412,6 +415,31 @@ static int run_tests(void)
 	return failed > 125 ? 125 : failed;
 }
 
+/*
+ * utest_loop=S: the suite again and again until S seconds have passed (at
+ * least once), the counters printed after each round as "# soak: round N:
+ * NAME VALUE".  Round 1 warms the kernel's caches; tests/soak.py compares
+ * the last round's counters with round 1's, so a leak too small for one
+ * round's leak_check still shows once it has added up.
+ */
+static int run_loop(int seconds)
+{
+	long long end = now_ms() + seconds * 1000LL;
+	int failed = 0, round = 0;
+
+	do {
+		struct counter c[64];
+
+		say("# soak: round %d", ++round);
+		failed += run_tests();
+		int n = read_counters(c, 64);
+		for (int i = 0; i < n; i++)
+			say("# soak: round %d: %s %lld", round, c[i].name, c[i].value);
+	} while (now_ms() < end);
+	say("# soak: %d rounds, %d failed", round, failed);
+	return failed > 125 ? 125 : failed;
+}
+
 /* ---------------------------------------------------------------- /etc/run */
 
 static int run_file(FILE *f)
@@ -475,7 +503,8 @@ int main(int argc, char **argv)
 		timeout_s = atoi(buf);
 
 	if (value_of("utest", buf, sizeof(buf))) {
-		int failed = run_tests();
+		int failed = value_of("utest_loop", buf, sizeof(buf)) ? run_loop(atoi(buf)) :
+			     run_tests();
 		say("init: user tests done, %d failed", failed);
 		return failed;
 	}
