@@ -109,7 +109,8 @@ MUSLCC     := musl-gcc
 UCFLAGS    := -static -O2 -Wall -Werror
 USER_PROGS := $(patsubst user/%.c,$(O)/user/bin/%,$(wildcard user/*.c))
 USER_TESTS := $(patsubst user/tests/%.c,$(O)/user/tests/%,$(wildcard user/tests/*.c))
-USER_FILES := $(USER_PROGS) $(USER_TESTS) $(O)/user/bin/notelf \
+USER_BENCH := $(patsubst user/bench/%.c,$(O)/user/bench/%,$(wildcard user/bench/*.c))
+USER_FILES := $(USER_PROGS) $(USER_TESTS) $(USER_BENCH) $(O)/user/bin/notelf \
 	      $(O)/user/bin/badelf
 
 $(O)/user/bin/%: user/%.c
@@ -117,6 +118,11 @@ $(O)/user/bin/%: user/%.c
 	$(quiet) MUSLCC $@
 	$(Q)$(MUSLCC) $(UCFLAGS) -o $@ $<
 $(O)/user/tests/%: user/tests/%.c $(wildcard user/tests/*.h)
+	@mkdir -p $(dir $@)
+	$(quiet) MUSLCC $@
+	$(Q)$(MUSLCC) $(UCFLAGS) -o $@ $<
+# Benchmarks (docs/performance.md): user/bench/NAME.c -> /bench/NAME.
+$(O)/user/bench/%: user/bench/%.c user/bench/bench.h
 	@mkdir -p $(dir $@)
 	$(quiet) MUSLCC $@
 	$(Q)$(MUSLCC) $(UCFLAGS) -o $@ $<
@@ -132,7 +138,7 @@ $(O)/user/bin/notelf:
 # Files left over from a deleted program must not reach the initrd.
 $(O)/initrd.cpio: $(USER_FILES) scripts/mkinitrd.sh
 	$(quiet) INITRD $@
-	$(Q)for f in $(O)/user/bin/* $(O)/user/tests/*; do \
+	$(Q)for f in $(O)/user/bin/* $(O)/user/tests/* $(O)/user/bench/*; do \
 		case " $(USER_FILES) " in *" $$f "*) ;; *) rm -f "$$f" ;; esac; done
 	$(Q)sh scripts/mkinitrd.sh $(O) $(O)/user
 
@@ -218,13 +224,19 @@ fuzz:
 soak: all
 	$(PYTHON) tests/soak.py --build $(O)
 
+# Instruction counts of the kernel's paths in QEMU (-icount) and Bochs, one
+# column per configuration (tests/bench.py, docs/performance.md): writes
+# $(O)/bench/results.json and results.md and prints the table.
+bench: all
+	$(PYTHON) tests/bench.py --build $(O)
+
 deps:
 	scripts/ensure-deps
 
 clean:
 	rm -rf build build-bug-*
 
-.PHONY: all run gdb test test-bugs test-bochs unit deps clean user user-host-test fuzz soak
+.PHONY: all run gdb test test-bugs test-bochs unit deps clean user user-host-test fuzz soak bench
 .SUFFIXES:
 .DELETE_ON_ERROR:
 -include $(KOBJ:.o=.d)

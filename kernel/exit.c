@@ -68,11 +68,21 @@ void free_user_task(struct task_struct *p)
 	free_task(p);
 }
 
-/* Off its CPU and unlinked from everything: free it for good. */
+/*
+ * Off its CPU and unlinked from everything: free it for good.  A zombie
+ * may still be finishing its last switch on another CPU (on_cpu, with
+ * interrupts off: a few hundred instructions) - spin for that; if it has
+ * not even reached TASK_DEAD, let it run.  (A msleep(1) here cost every
+ * fork+exit+wait a tick or two of idle time: make bench showed it.)
+ */
 void reap_dead_task(struct task_struct *p)
 {
-	while (__atomic_load_n(&p->on_cpu, __ATOMIC_ACQUIRE) || task_state(p) != TASK_DEAD)
-		msleep(1);
+	while (__atomic_load_n(&p->on_cpu, __ATOMIC_ACQUIRE) || task_state(p) != TASK_DEAD) {
+		if (task_state(p) == TASK_DEAD)
+			cpu_relax();
+		else
+			yield();
+	}
 	free_user_task(p);
 }
 
