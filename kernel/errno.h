@@ -33,6 +33,7 @@
 #define ENOSPC		28
 #define ESPIPE		29
 #define EROFS		30
+#define EPIPE		32	/* write to a pipe with no reader */
 #define ERANGE		34
 #define ENAMETOOLONG	36
 #define ENOSYS		38
