@@ -30,6 +30,7 @@
 #include "kernel/cpu.h"
 #include "kernel/signal.h"
 #include "fpu/fpu.h"
+#include "mm/tlb.h"
 
 #define EXIT_TO_USER_MODE_WORK	(BIT(TIF_NEED_RESCHED) | BIT(TIF_SIGPENDING))
 
@@ -51,6 +52,7 @@ static unsigned long exit_to_user_mode_loop(struct pt_regs *regs, unsigned long 
 static void arch_exit_to_user_mode_prepare(struct pt_regs *regs)
 {
 	fpu_exit_to_user();		/* lazy restore (fpu/core.c) */
+	tlb_exit_to_user_check();	/* tlbcheck=on: no stale entry (mm/tlb.c) */
 }
 
 void exit_to_user_mode(struct pt_regs *regs)

@@ -56,6 +56,7 @@ void futex_init(void);		/* kernel/futex.c */
 #include "kernel/file.h"
 #include "kernel/err.h"
 #include "fpu/fpu.h"
+#include "mm/tlb.h"
 /*
  * The first user process: /bin/init (or init=PATH) from the initrd, if
  * there is one.  Without it the kernel monitor takes the console.
@@ -194,6 +195,7 @@ void kmain(u32 magic, u32 info_phys)
 	apic_timer_setup_this_cpu();
 	syscall_init();			/* SYSCALL MSRs (kernel/syscall.c) */
 	fpu_init_system();		/* XSAVE layout, backend, init image (fpu/xstate.c) */
+	tlb_init();			/* PCID mode, ASID slot 0, tlbcheck (mm/tlb.c) */
 	rtc_init();
 	local_irq_enable();		/* from here on the tick runs */
 	smp_boot_cpus();

@@ -140,6 +140,21 @@ static void show_switchyard(struct proc_text *t)
 		     (unsigned long)st.nr_migrations, (unsigned long)(st.idle_ns / 1000000),
 		     (unsigned long)st.nr_running);
 	}
+	emit(t, "pcid: %s\n", strcmp(tlb_pcid_mode(), "off") ? "on" : "off");
+	emit(t, "pcid_mode: %s\n", tlb_pcid_mode());
+	for_each_online_cpu(cpu) {
+		struct tlb_cpu_stats ts;
+
+		tlb_get_cpu_stats(cpu, &ts);
+		emit(t, "tlb%d: cr3_noflush %lu cr3_flush %lu asid_hit %lu asid_miss %lu "
+		     "flush_full %lu flush_range %lu ipi_sent %lu ipi_skipped_lazy %lu "
+		     "skipped_current %lu lazy_catchup %lu\n", cpu,
+		     (unsigned long)ts.cr3_noflush, (unsigned long)ts.cr3_flush,
+		     (unsigned long)ts.asid_hit, (unsigned long)ts.asid_miss,
+		     (unsigned long)ts.flush_full, (unsigned long)ts.flush_range,
+		     (unsigned long)ts.ipi_sent, (unsigned long)ts.ipi_skipped_lazy,
+		     (unsigned long)ts.flush_skipped_current, (unsigned long)ts.lazy_catchup);
+	}
 	emit(t, "fpu:        %s xfeatures %#llx size %u\n", fpu_backend_name(),
 	     (unsigned long long)fpu_kernel_cfg.features, fpu_kernel_cfg.size);
 	for_each_online_cpu(cpu) {

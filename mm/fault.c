@@ -147,17 +147,18 @@ static enum vm_fault_result wp_page_copy(struct mm_struct *mm, struct vm_area_st
 {
 	pteval_t old = *pte;
 	struct page *page = phys_to_page(pte_phys(old)), *copy;
+	u64 start_gen = (u64)atomic64_read(&mm->tlb_gen);
 
 	copy = alloc_pages(GFP_KERNEL, 0);
 	if (!copy)
 		return VM_FAULT_OOM;
 	memcpy(page_address(copy), page_address(page), PAGE_SIZE);
 	/* a PROT_NONE entry (a forced write from copy_to_mm) stays one */
-	set_pte(mm, pte, page_to_phys(copy) |
-		(pte_present(old) ? vm_flags_to_prot(vma->vm_flags) | _PAGE_DIRTY
-				  : old & ~PTE_PFN_MASK));
+	set_pte_at(mm, va, pte, page_to_phys(copy) |
+		   (pte_present(old) ? vm_flags_to_prot(vma->vm_flags) | _PAGE_DIRTY
+				     : old & ~PTE_PFN_MASK));
 	if (pte_present(old))
-		flush_tlb_mm_range(mm, va, va + PAGE_SIZE);
+		flush_tlb_mm_range_gen(mm, va, va + PAGE_SIZE, start_gen, false);
 	put_page(page);
 	fault_stats.cow_copy++;
 	*pagep = copy;

@@ -66,7 +66,7 @@ static int copy_one_pte(struct mm_struct *src, pteval_t *spte, u64 va, void *arg
 		return -ENOMEM;
 	if (!(a->vma->vm_flags & VM_SHARED) && (e & _PAGE_RW)) {
 		e &= ~_PAGE_RW;
-		set_pte(src, spte, e);		/* present: tlb_gen++, flush below */
+		set_pte_at(src, va, spte, e);	/* present: tlb_gen++, flush below */
 		a->wrprotected = true;
 	}
 	get_page(phys_to_page(pte_phys(e)));
@@ -95,10 +95,11 @@ struct mm_struct *dup_mm(struct mm_struct *old)
 	err = vma_set_dup(&mm->vmas, &old->vmas);
 	for (vma = vma_next(&old->vmas, NULL); vma && !err; vma = vma_next(&old->vmas, vma)) {
 		struct copy_pte_args a = { .dst = mm, .vma = vma };
+		u64 start_gen = (u64)atomic64_read(&old->tlb_gen);
 
 		err = walk_user_ptes(old, vma->vm_start, vma->vm_end, copy_one_pte, &a);
 		if (a.wrprotected)	/* before the child can run; see above */
-			flush_tlb_mm_range(old, vma->vm_start, vma->vm_end);
+			flush_tlb_mm_range_gen(old, vma->vm_start, vma->vm_end, start_gen, false);
 	}
 	mutex_unlock(&old->mmap_lock);
 	if (err) {

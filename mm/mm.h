@@ -72,6 +72,7 @@ struct mm_struct {
 	atomic_t mm_users;
 	atomic_t mm_count;
 	atomic64_t tlb_gen;		/* bumped by every change to a present PTE */
+	atomic64_t tlb_gen_done;	/* every CPU flushed up to here (mm/tlb.c) */
 	u64 context_id;			/* unique, never reused (Linux: ctx_id) */
 	u64 nr_ptes;			/* page-table pages of the user half */
 	u64 rss;			/* user pages mapped (resident set) */

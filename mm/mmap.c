@@ -50,6 +50,7 @@ struct mm_struct init_mm = {
 	.mm_users = ATOMIC_INIT(1),
 	.mm_count = ATOMIC_INIT(2),
 	.name = "init_mm",
+	.context_id = 1,		/* next_context_id starts above it */
 	.mmap_lock = __MUTEX_INITIALIZER(init_mm.mmap_lock),
 };
 

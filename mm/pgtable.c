@@ -20,15 +20,43 @@
 /* NX is only legal when EFER.NXE is on; mm/init.c clears it otherwise. */
 pteval_t __supported_pte_mask = ~0ULL;
 
-void set_pte(struct mm_struct *mm, pteval_t *ptep, pteval_t val)
+/*
+ * Does replacing present entry @old by @val take something away that a TLB
+ * may have cached: the translation, its frame, write or user access, or
+ * executability?  Adding rights owes no flush: at worst a CPU takes one
+ * spurious fault, which drops the stale entry (SDM Vol. 3A 4.10.4.3).
+ */
+static bool pte_weakened(pteval_t old, pteval_t val)
+{
+	if (!pte_present(old) || old == val)
+		return false;
+	return !pte_present(val) || pte_phys(old) != pte_phys(val) ||
+	       ((old & _PAGE_RW) && !(val & _PAGE_RW)) ||
+	       ((old & _PAGE_USER) && !(val & _PAGE_USER)) ||
+	       (!(old & _PAGE_NX) && (val & _PAGE_NX)) ||
+	       ((old ^ val) & _PAGE_PSE);
+}
+
+/* @addr: the address the entry maps (a leaf), for the TLB model; ~0 for
+ * an intermediate table's entry. */
+void set_pte_at(struct mm_struct *mm, u64 addr, pteval_t *ptep, pteval_t val)
 {
 	pteval_t old = READ_ONCE(*ptep);
 
 	val &= __supported_pte_mask;
 	WRITE_ONCE(*ptep, val);
 	/* A TLB may hold the old translation: a flush is now owed. */
-	if (pte_present(old) && old != val)
-		atomic64_inc_return(&mm->tlb_gen);
+	if (pte_weakened(old, val)) {
+		u64 gen = (u64)atomic64_inc_return(&mm->tlb_gen);
+
+		if (addr != ~0ULL)
+			tlb_pte_edit(mm, addr, gen);
+	}
+}
+
+void set_pte(struct mm_struct *mm, pteval_t *ptep, pteval_t val)
+{
+	set_pte_at(mm, ~0ULL, ptep, val);
 }
 
 static bool is_user_va(u64 va)
@@ -128,6 +156,7 @@ static u64 skip_hole(u64 va, int level)
 struct mmu_gather {
 	struct mm_struct *mm;
 	u64 start;			/* of the range cleared since the last flush */
+	u64 start_gen;			/* mm->tlb_gen when that range began */
 	unsigned nr;
 	phys_addr_t frames[GATHER_MAX];
 };
@@ -135,7 +164,7 @@ struct mmu_gather {
 static void tlb_flush_mmu(struct mmu_gather *tlb, u64 end)
 {
 #ifndef BUG_UNMAP_NO_FLUSH
-	flush_tlb_mm_range(tlb->mm, tlb->start, end);
+	flush_tlb_mm_range_gen(tlb->mm, tlb->start, end, tlb->start_gen, false);
 #else
 	/* BUG=unmap-no-flush: the entries are gone from the page table but the
 	 * TLB still translates them, into frames already back in the allocator */
@@ -144,11 +173,13 @@ static void tlb_flush_mmu(struct mmu_gather *tlb, u64 end)
 		put_page(phys_to_page(tlb->frames[i]));
 	tlb->nr = 0;
 	tlb->start = end;
+	tlb->start_gen = (u64)atomic64_read(&tlb->mm->tlb_gen);
 }
 
 void unmap_range(struct mm_struct *mm, u64 start, u64 end)
 {
-	struct mmu_gather tlb = { .mm = mm, .start = start, .nr = 0 };
+	struct mmu_gather tlb = { .mm = mm, .start = start, .nr = 0,
+				  .start_gen = (u64)atomic64_read(&mm->tlb_gen) };
 	u64 va = start;
 
 	while (va < end) {
@@ -171,7 +202,7 @@ void unmap_range(struct mm_struct *mm, u64 start, u64 end)
 		if (pte_present(*pte)) {
 			phys_addr_t pa = pte_phys(*pte);
 
-			set_pte(mm, pte, 0);
+			set_pte_at(mm, va, pte, 0);
 			if (is_user_va(va)) {
 				tlb.frames[tlb.nr++] = pa;
 				mm->rss--;
@@ -186,6 +217,8 @@ void unmap_range(struct mm_struct *mm, u64 start, u64 end)
 
 int protect_range(struct mm_struct *mm, u64 start, u64 end, pteval_t prot)
 {
+	u64 start_gen = (u64)atomic64_read(&mm->tlb_gen);
+
 	for (u64 va = start; va < end; va += PAGE_SIZE) {
 		int level;
 		pteval_t *pte = walk_page_table(mm, va, false, &level);
@@ -194,10 +227,10 @@ int protect_range(struct mm_struct *mm, u64 start, u64 end, pteval_t prot)
 			continue;		/* not faulted in yet: the VMA decides */
 		if (level != 1)
 			return -EINVAL;
-		set_pte(mm, pte, pte_phys(*pte) | prot |
-			(*pte & (_PAGE_ACCESSED | _PAGE_DIRTY)));
+		set_pte_at(mm, va, pte, pte_phys(*pte) | prot |
+			   (*pte & (_PAGE_ACCESSED | _PAGE_DIRTY)));
 	}
-	flush_tlb_mm_range(mm, start, end);
+	flush_tlb_mm_range_gen(mm, start, end, start_gen, false);
 	return 0;
 }
 

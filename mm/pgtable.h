@@ -9,7 +9,8 @@
  * THE RULE: every change to a page-table entry that may be cached in a TLB
  * goes through set_pte() (or its wrappers map_page/unmap_range/
  * protect_range).  set_pte() bumps the owning mm's tlb_gen whenever it
- * changes or removes a *present* entry: that counter is how the TLB code
+ * removes or weakens a *present* entry (another frame, fewer rights; adding
+ * rights owes no flush): that counter is how the TLB code
  * (mm/tlb.c, and the TLB issue's per-CPU generations) knows a flush is owed.
  * A raw store to an entry elsewhere is a bug: it would skip the count.
  * The one exception is filling a table that no CPU has loaded yet and no
@@ -74,6 +75,8 @@ struct mm_struct;
 
 /* The one place that stores a page-table entry (see THE RULE above). */
 void set_pte(struct mm_struct *mm, pteval_t *ptep, pteval_t val);
+/* The same for a leaf entry mapping @addr (the TLB model records it). */
+void set_pte_at(struct mm_struct *mm, u64 addr, pteval_t *ptep, pteval_t val);
 
 /*
  * Find the leaf entry for @va in @mm, allocating missing intermediate

@@ -1,42 +1,147 @@
 /*
- * tlb.c - the CR3 write path and local TLB flushes.
+ * tlb.c - the one CR3 write path, ASIDs (PCIDs), and TLB shootdowns.
  *
- * A flush of a kernel range reaches every CPU (by IPI); a flush of a user
- * mm's range is still local, which is only right while that mm is loaded
- * on no other CPU - lazily loaded ones included.  The TLB issue turns it
- * into shootdowns to every CPU in the mm's cpumask, driven by mm->tlb_gen
- * (bumped by set_pte()).
+ * The pieces (Linux's arch/x86/mm/tlb.c, in a small form):
+ *   - Every mm has a context id (never reused) and a generation, tlb_gen,
+ *     bumped by set_pte() whenever a present entry changes.  "CPU c's
+ *     TLB is current for mm m up to generation g" means it holds nothing
+ *     older than m's page tables as of g.
+ *   - Each CPU has TLB_NR_DYN_ASIDS slots (mm/asid.c): which mm each PCID
+ *     holds and up to which generation it is flushed.  switch_mm() reuses
+ *     the slot that already holds the incoming mm - a CR3 write with
+ *     NOFLUSH if the slot is current, a flushing one if the mm changed
+ *     meanwhile - or evicts one round-robin.
+ *   - A flush request bumps nothing (set_pte did); it sends IPIs to the
+ *     CPUs that have the mm loaded and are not lazy.  The receiver
+ *     compares generations: nothing to do, a range flush (INVLPG) when it
+ *     was current before this batch of edits, else a full flush of its
+ *     PCID.  Lazy CPUs (a kernel thread borrowing the mm) get no IPI; they
+ *     compare generations when they switch back.  Freed page-table pages
+ *     are the exception, below.
+ *
+ * PCID modes (boot line "tlb: pcid ..."; pcid=on|off on the command line):
+ *   native   CR4.PCIDE = 1; the CR3 value carries the PCID and NOFLUSH.
+ *   virtual  the CPU has no PCID (QEMU's TCG) and tlbcheck=on or pcid=on
+ *            asked for the ASIDs anyway: the ASID logic runs
+ *            exactly the same and the TLB model (tlbcheck=on) checks it as
+ *            if the CPU tagged entries, but the CR3 value has neither PCID
+ *            nor NOFLUSH, so the CPU flushes on every write - always safe.
+ *   off      pcid=off, or no PCID and no tlbcheck: one ASID, every switch
+ *            flushes.
+ * The CR3 value is built in one place (build_cr3*, mm/asid.c), so LAM's
+ * bits 61/62 will join it there.
+ *
+ * tlbcheck=on feeds a model of a PCID-tagged TLB (mm/tlb_model.c) with
+ * every TLB-affecting instruction executed here and every page-table edit,
+ * and checks on each return to ring 3 that the PCID the task runs under
+ * holds nothing older than its mm's completed generation.  A failure
+ * panics with the model's report: a missed flush is caught even where the
+ * emulator would hide it.
  *
  * Invariant: cpu_tlbstate.loaded_mm always names the mm whose pgd is in
  * CR3, and holds an mm_count reference on it (mmgrab) while it is there,
  * so a CR3 can never point at a freed pgd.
  */
 #include "mm/tlb.h"
+#include "mm/tlb_model.h"
 #include "mm/mm.h"
 #include "kernel/cpu.h"
+#include "kernel/cpufeature.h"
+#include "kernel/cmdline.h"
 #include "kernel/layout.h"
 #include "kernel/smp.h"
 #include "kernel/irqflags.h"
 #include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+#include "kernel/string.h"
 #include "sched/sched.h"
+
+enum pcid_mode { PCID_OFF, PCID_VIRTUAL, PCID_NATIVE };
 
 struct tlb_stats tlb_stats;
 /* per CPU; CPU 0's reference on init_mm is counted in init_mm's initial
  * mm_count, an AP takes its own in tlb_init_secondary() */
 static struct tlb_state cpu_tlbstate[NR_CPUS] = { [0] = { .loaded_mm = &init_mm } };
+static enum pcid_mode pcid_mode;
+static bool tlbcheck;
+static DEFINE_SPINLOCK(tlbm_lock);	/* the model is one structure for all CPUs */
+
+/* A flush covering more pages than this is done as a full flush. */
+#define FLUSH_ONE_BY_ONE_MAX	33	/* Linux's tlb_single_page_flush_ceiling */
 
 static struct tlb_state *this_tlbstate(void)
 {
 	return &cpu_tlbstate[smp_processor_id()];
 }
 
-/* THE CR3 write.  Counted per CPU: the scheduler's lazy-mm tests and the
- * monitor's "sched" command read the counts. */
-static void write_cr3(u64 val)
+const char *tlb_pcid_mode(void)
 {
-	this_tlbstate()->cr3_loads++;
+	return pcid_mode == PCID_NATIVE ? "native" : pcid_mode == PCID_VIRTUAL ? "virtual" : "off";
+}
+
+void tlb_get_cpu_stats(int cpu, struct tlb_cpu_stats *out)
+{
+	*out = cpu_tlbstate[cpu].stats;
+}
+
+/* ------------------------------------------------ the TLB model's feed */
+
+/* The PCID the kernel runs under (and, without PTI, ring 3 too). */
+static u16 current_pcid(struct tlb_state *ts)
+{
+	return pcid_mode == PCID_OFF ? 0 : kern_pcid(ts->asid.loaded_asid);
+}
+
+#define TLBM(call) do {						\
+	if (tlbcheck) {						\
+		unsigned long __f;				\
+		spin_lock_irqsave(&tlbm_lock, __f);		\
+		call;						\
+		spin_unlock_irqrestore(&tlbm_lock, __f);	\
+	}							\
+} while (0)
+
+void tlb_pte_edit(struct mm_struct *mm, u64 addr, u64 new_gen)
+{
+	if (addr < TASK_SIZE_MAX)
+		TLBM(tlbm_pte_edit(mm->context_id, addr, new_gen));
+}
+
+/* ------------------------------------------- the hardware operations */
+
+/*
+ * THE CR3 write.  @pcid and @noflush say what the kernel asks for; in
+ * the virtual mode the CPU gets neither (it would #GP on NOFLUSH with
+ * CR4.PCIDE = 0, SDM Vol. 2 MOV to CR3), and flushes everything, which
+ * is always safe.  Counted per CPU: the scheduler's lazy-mm tests and
+ * the monitor's "sched" command read the counts.
+ */
+static void write_cr3_pcid(struct mm_struct *mm, u16 asid, bool noflush)
+{
+	struct tlb_state *ts = this_tlbstate();
+	u64 pgd = virt_to_phys(mm->pgd), val;
+
+	if (pcid_mode == PCID_NATIVE)
+		val = noflush ? build_cr3_noflush(pgd, asid, 0) : build_cr3(pgd, asid, 0);
+	else
+		val = build_cr3_nopcid(pgd, 0);
+	ts->cr3_loads++;
 	tlb_stats.cr3_writes++;
+	if (noflush && pcid_mode == PCID_NATIVE)
+		ts->stats.cr3_noflush++;
+	else
+		ts->stats.cr3_flush++;
 	asm volatile("mov %0, %%cr3" : : "r"(val) : "memory");
+	TLBM(tlbm_cr3_write(smp_processor_id(), pcid_mode == PCID_OFF ? 0 : kern_pcid(asid),
+			    noflush && pcid_mode != PCID_OFF, mm->context_id));
+}
+
+static void invlpg(u64 va)
+{
+	tlb_stats.flush_one++;
+	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
+	TLBM(tlbm_invlpg(smp_processor_id(), current_pcid(this_tlbstate()), va));
 }
 
 u64 tlb_cr3_loads(int cpu)
@@ -64,31 +169,89 @@ struct mm_struct *tlb_cpu_loaded_mm(int cpu)
 	return cpu >= 0 && cpu < NR_CPUS ? READ_ONCE(cpu_tlbstate[cpu].loaded_mm) : NULL;
 }
 
+/* ------------------------------------------------------- switch_mm */
+
 /*
- * Load @next's page tables on this CPU, unless they already are: then no
- * CR3 write at all (the lazy-mm rule, sched/core.c, depends on this).
- * @prev is the mm the scheduler believes is loaded; the per-CPU loaded_mm
- * is the truth, and its mm_count reference moves to @next.  Interrupts or
- * preemption off: loaded_mm is per CPU.
+ * Load @next's page tables on this CPU.  Interrupts or preemption off:
+ * loaded_mm is per CPU.  @prev is the mm the scheduler believes is
+ * loaded; the per-CPU loaded_mm is the truth, and its mm_count reference
+ * moves to @next.
+ *
+ * Same mm (a kernel thread borrowed it lazily and its owner returns):
+ * no CR3 write - unless the page tables changed meanwhile, which this CPU
+ * was not told about (lazy CPUs get no shootdown IPIs): then the slot is
+ * flushed now, the catch-up the lazy rule relies on.
+ *
+ * Ordering (Linux's switch_mm_irqs_off): loaded_mm = next is published,
+ * then a full barrier, then next's tlb_gen is read.  A CPU editing next's
+ * page tables bumps tlb_gen (atomic: a full barrier), then reads our
+ * loaded_mm to decide whom to IPI.  Either it sees us - and its IPI,
+ * delivered when our interrupts come back on, finds our slot behind - or
+ * we see its new generation and flush here.
  */
 void switch_mm(struct mm_struct *prev, struct mm_struct *next)
 {
 	struct tlb_state *ts = this_tlbstate();
 	struct mm_struct *loaded = ts->loaded_mm;
+	u64 next_gen;
+	u16 asid;
+	bool need_flush;
 
-	if (loaded == next && __read_cr3() == virt_to_phys(next->pgd))
+	ts->is_lazy = false;
+	if (loaded == next && (__read_cr3() & CR3_ADDR_MASK) != virt_to_phys(next->pgd)) {
+		/* paging_init: init_mm's new tables replace the boot ones */
+		write_cr3_pcid(next, ts->asid.loaded_asid, false);
 		return;
+	}
+	if (loaded == next) {
+		asid = ts->asid.loaded_asid;
+		next_gen = (u64)atomic64_read(&next->tlb_gen);
+		if (ts->asid.ctxs[asid].tlb_gen < next_gen) {
+			ts->stats.lazy_catchup++;
+			write_cr3_pcid(next, asid, false);
+			asid_slot_update(&ts->asid, asid, next->context_id, next_gen);
+		}
+		return;
+	}
 	mmgrab(next);
-	/* MOV to CR3 without PCIDs flushes all non-global entries (SDM Vol.
-	 * 3A, "Invalidation of TLBs and Paging-Structure Caches"). */
-	write_cr3(virt_to_phys(next->pgd));
-	ts->loaded_mm = next;
+	WRITE_ONCE(ts->loaded_mm, next);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	next_gen = (u64)atomic64_read(&next->tlb_gen);
+	if (pcid_mode == PCID_OFF) {
+		asid = 0;		/* one slot, always flushed: it records the gen */
+		need_flush = true;
+	} else {
+		choose_new_asid(&ts->asid, next->context_id, next_gen, &asid, &need_flush);
+		if (ts->asid.ctxs[asid].ctx_id == next->context_id)
+			ts->stats.asid_hit++;
+		else
+			ts->stats.asid_miss++;
+#ifdef BUG_ASID_STALE_NOFLUSH
+		/* BUG=asid-stale-noflush: trust a slot that still holds this mm
+		 * without looking at its generation */
+		if (ts->asid.ctxs[asid].ctx_id == next->context_id)
+			need_flush = false;
+#endif
+	}
+	write_cr3_pcid(next, asid, !need_flush);
+	if (need_flush)
+		asid_slot_update(&ts->asid, asid, next->context_id, next_gen);
+	ts->asid.loaded_asid = asid;
 	mmdrop(loaded);
 }
 
+/* A kernel thread now runs on loaded_mm without owning it (sched/core.c's
+ * lazy rule): shootdowns may skip this CPU until it switches back. */
+void enter_lazy_tlb(void)
+{
+	this_tlbstate()->is_lazy = true;
+}
+
+/* ----------------------------------------------------------- flushes */
+
 /*
- * Toggling CR4.PGE flushes everything, global entries included (SDM Vol. 3A,
- * "Invalidation of TLBs and Paging-Structure Caches"); a CR3 write alone
+ * Everything, global entries included: toggling CR4.PGE (SDM Vol. 3A,
+ * 4.10.4.1); with PCIDs it flushes every PCID too.  A CR3 write alone
  * would leave the kernel's global entries in place.
  */
 void __flush_tlb_all(void)
@@ -99,98 +262,279 @@ void __flush_tlb_all(void)
 	if (cr4 & X86_CR4_PGE) {
 		write_cr4(cr4 & ~X86_CR4_PGE);
 		write_cr4(cr4);
+		TLBM(tlbm_cr4_pge_toggle(smp_processor_id()));
+	} else if (pcid_mode == PCID_OFF) {
+		/* also early in boot, before init_mm's tables are in CR3:
+		 * reload whatever is there */
+		this_tlbstate()->cr3_loads++;
+		tlb_stats.cr3_writes++;
+		asm volatile("mov %0, %%cr3" : : "r"(__read_cr3()) : "memory");
+		TLBM(tlbm_cr3_write(smp_processor_id(), 0, false,
+				    this_tlbstate()->loaded_mm->context_id));
 	} else {
-		write_cr3(__read_cr3());
+		struct tlb_state *ts = this_tlbstate();
+
+		write_cr3_pcid(ts->loaded_mm, ts->asid.loaded_asid, false);
 	}
+	/* every slot but the loaded one now holds nothing: say so */
+	if (pcid_mode != PCID_OFF)
+		asid_invalidate_other(&this_tlbstate()->asid);
 }
 
-#define FLUSH_ONE_BY_ONE_MAX	33	/* Linux's tlb_single_page_flush_ceiling */
+/* The current PCID's entries for this mm, all of them. */
+static void flush_this_asid(struct tlb_state *ts)
+{
+	ts->stats.flush_full++;
+	tlb_stats.flush_all++;
+	write_cr3_pcid(ts->loaded_mm, ts->asid.loaded_asid, false);
+}
 
-struct flush_range {
+struct flush_info {
+	struct mm_struct *mm;		/* NULL: kernel range, every CPU */
 	u64 start, end;
+	u64 start_gen;			/* mm generation before the batch's edits */
+	u64 end_gen;			/* ... after them */
+	bool freed_tables;
 };
 
-static void flush_tlb_local(u64 start, u64 end)
+static void flush_kernel_range(u64 start, u64 end)
 {
 	if ((end - start) >> PAGE_SHIFT > FLUSH_ONE_BY_ONE_MAX) {
 		__flush_tlb_all();
 		return;
 	}
-	for (u64 va = ALIGN_DOWN(start, PAGE_SIZE); va < end; va += PAGE_SIZE) {
-		tlb_stats.flush_one++;
-		asm volatile("invlpg (%0)" : : "r"(va) : "memory");
-	}
-}
-
-struct flush_range_mm {
-	struct mm_struct *mm;
-	u64 start, end;
-};
-
-static void flush_tlb_func(void *info)
-{
-	struct flush_range *r = info;
-
-	flush_tlb_local(r->start, r->end);
-}
-
-/* On a CPU that may have switched away meanwhile: its CR3 load then
- * already flushed the entries (no PCIDs yet), so only flush if still on. */
-static void flush_tlb_mm_func(void *info)
-{
-	struct flush_range_mm *r = info;
-
-	if (this_tlbstate()->loaded_mm == r->mm)
-		flush_tlb_local(r->start, r->end);
+	for (u64 va = ALIGN_DOWN(start, PAGE_SIZE); va < end; va += PAGE_SIZE)
+		invlpg(va);
 }
 
 /*
+ * On a CPU that had @f->mm loaded when the request was made (its own, or
+ * by IPI; interrupts off either way).  Linux's flush_tlb_func.
+ */
+static void flush_tlb_func(void *info)
+{
+	struct flush_info *f = info;
+	struct tlb_state *ts = this_tlbstate();
+	u16 asid = ts->asid.loaded_asid;
+	u64 local_gen, mm_gen, pages;
+
+	if (!f->mm) {
+		flush_kernel_range(f->start, f->end);
+		return;
+	}
+	if (ts->loaded_mm != f->mm)
+		return;		/* switched away: the next switch back compares gens */
+	if (ts->is_lazy && f->freed_tables) {
+		/* A lazy CPU's paging-structure caches may point into the
+		 * freed tables, and the CPU may walk them speculatively at any
+		 * time (SDM Vol. 3A 4.10.3): leave the mm entirely. */
+		struct task_struct *tsk = current;
+
+		if (!tsk->mm && tsk->active_mm == f->mm) {
+			mmgrab(&init_mm);
+			tsk->active_mm = &init_mm;
+			switch_mm(f->mm, &init_mm);
+			mmdrop(f->mm);
+			return;
+		}
+	}
+	local_gen = ts->asid.ctxs[asid].tlb_gen;
+	mm_gen = (u64)atomic64_read(&f->mm->tlb_gen);
+	if (local_gen >= mm_gen) {
+		ts->stats.flush_skipped_current++;
+		return;
+	}
+	pages = (f->end - f->start) >> PAGE_SHIFT;
+	if (local_gen >= f->start_gen && pages <= FLUSH_ONE_BY_ONE_MAX) {
+		/* current before this batch: only its range changed */
+		ts->stats.flush_range++;
+		for (u64 va = ALIGN_DOWN(f->start, PAGE_SIZE); va < f->end; va += PAGE_SIZE)
+			invlpg(va);
+		asid_slot_update(&ts->asid, asid, f->mm->context_id, f->end_gen);
+	} else {
+		flush_this_asid(ts);
+		asid_slot_update(&ts->asid, asid, f->mm->context_id, mm_gen);
+	}
+}
+
+/*
+ * Make every CPU's TLB current for @mm's range [start, end), edited since
+ * generation @start_gen.  The CPUs to tell are those with the mm loaded and
+ * not lazy; a lazy one catches up when it switches back (switch_mm) -
+ * except when page-table pages were freed: a lazy CPU can still walk
+ * them (see flush_tlb_func), so it is told too.  The loaded_mm reads come
+ * after the PTE changes (set_pte's atomic bump is a full barrier).
+ *
  * Kernel mappings are in every mm and every CPU may have cached them: a
  * kernel stack freed by kthread_join() on CPU 0 may have been used on
  * CPU 3, whose TLB would keep writing into the freed frames.  So a kernel
- * range is flushed everywhere, by IPI (interrupts must be on, see
+ * range is flushed everywhere.  Interrupts must be on (the IPI waits; see
  * smp_call_function_many).
- *
- * A user mm's range is flushed on every CPU that has the mm loaded now -
- * the threads of a process run on several CPUs, and a kernel thread may
- * run lazily on it.  The check of each CPU's loaded_mm comes after the
- * PTE change (set_pte, then the full barrier of the LOCK'd operations in
- * smp_call_function_many): a CPU that loads the mm later writes CR3,
- * which flushes all non-global entries, and walks the new tables.  This
- * is the simple form; the TLB issue replaces it with PCIDs, an mm_cpumask
- * and tlb_gen-driven flushes.
  */
-void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end)
+void flush_tlb_mm_range_gen(struct mm_struct *mm, u64 start, u64 end, u64 start_gen,
+			    bool freed_tables)
 {
-	struct flush_range r = { start, end };
-	struct flush_range_mm rm = { mm, start, end };
+	struct flush_info f = {
+		.mm = mm == &init_mm ? NULL : mm, .start = start, .end = end,
+		.start_gen = start_gen, .freed_tables = freed_tables,
+	};
+	struct tlb_state *ts;
 	cpumask_t targets = CPU_MASK_NONE;
 	int cpu, self;
 
 	preempt_disable();
 	self = smp_processor_id();
-	if (mm == &init_mm) {
-		flush_tlb_local(start, end);
-		if (num_online_cpus() > 1) {
-			WARN_ON(irqs_disabled());
-			if (!irqs_disabled())
-				smp_call_function_many(cpu_online_mask, flush_tlb_func, &r, true);
-		}
-		preempt_enable();
-		return;
+	ts = this_tlbstate();
+	f.end_gen = f.mm ? (u64)atomic64_read(&mm->tlb_gen) : 0;
+	if (!f.mm || ts->loaded_mm == mm) {
+		unsigned long flags;
+
+		local_irq_save(flags);
+		flush_tlb_func(&f);
+		local_irq_restore(flags);
 	}
-	if (mm == this_tlbstate()->loaded_mm)
-		flush_tlb_local(start, end);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);	/* PTE stores before the reads */
-	for_each_online_cpu(cpu)
-		if (cpu != self && READ_ONCE(cpu_tlbstate[cpu].loaded_mm) == mm)
-			cpumask_set_cpu(cpu, &targets);
+	for_each_online_cpu(cpu) {
+		struct tlb_state *t = &cpu_tlbstate[cpu];
+
+		if (cpu == self || (f.mm && READ_ONCE(t->loaded_mm) != mm))
+			continue;
+#ifdef BUG_NO_REMOTE_FLUSH
+		/* BUG=no-remote-flush: the other CPUs keep their entries */
+		if (f.mm)
+			continue;
+#endif
+		if (f.mm && READ_ONCE(t->is_lazy) && !freed_tables) {
+			ts->stats.ipi_skipped_lazy++;
+			continue;
+		}
+		cpumask_set_cpu(cpu, &targets);
+	}
 	if (targets.bits) {
 		WARN_ON(irqs_disabled());
-		if (!irqs_disabled())
-			smp_call_function_many(&targets, flush_tlb_mm_func, &rm, true);
+		if (!irqs_disabled()) {
+			for (u64 m = targets.bits; m; m &= m - 1)
+				ts->stats.ipi_sent++;
+			smp_call_function_many(&targets, flush_tlb_func, &f, true);
+		}
+	}
+	if (f.mm) {	/* every CPU that must be is now current up to end_gen */
+		s64 done = atomic64_read(&mm->tlb_gen_done);
+
+		while (done < (s64)f.end_gen &&
+		       !__atomic_compare_exchange_n(&mm->tlb_gen_done.counter, &done,
+						    (s64)f.end_gen, false, __ATOMIC_SEQ_CST,
+						    __ATOMIC_SEQ_CST))
+			;
 	}
 	preempt_enable();
+}
+
+/* A flush of a range whose edits' start generation is unknown: full
+ * flushes everywhere it is needed. */
+void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end)
+{
+	flush_tlb_mm_range_gen(mm, start, end, ~0ULL, false);
+}
+
+/* ------------------------------------------------------ the checker */
+
+/*
+ * tlbcheck=on, on every return to ring 3 (interrupts off): the PCID this
+ * task runs under may hold nothing older than its mm's completed
+ * generation (tlb_gen_done: edits whose shootdown has finished - ones
+ * still in flight on another CPU may legitimately be stale here for a
+ * moment).  Anything else is a missed flush: panic with the evidence.
+ */
+/*
+ * The same check for @mm on this CPU, now, without panicking (tests):
+ * true if clean or tlbcheck is off; false prints the model's report.
+ */
+bool tlb_check_mm(struct mm_struct *mm)
+{
+	struct tlbm_report r;
+	unsigned long flags;
+	bool ok;
+
+	if (!tlbcheck)
+		return true;
+	spin_lock_irqsave(&tlbm_lock, flags);
+	ok = tlbm_check(smp_processor_id(), current_pcid(this_tlbstate()), mm->context_id,
+			(u64)atomic64_read(&mm->tlb_gen_done), &r);
+	spin_unlock_irqrestore(&tlbm_lock, flags);
+	if (!ok)
+		tlbm_report_print(&r);
+	return ok;
+}
+
+bool tlb_checking(void)
+{
+	return tlbcheck;
+}
+
+void tlb_exit_to_user_check(void)
+{
+	struct tlb_state *ts;
+	struct tlbm_report r;
+	struct mm_struct *mm = current->mm;
+	unsigned long flags;
+	bool ok;
+
+	if (!tlbcheck || !mm)
+		return;
+	ts = this_tlbstate();
+	spin_lock_irqsave(&tlbm_lock, flags);
+	ok = tlbm_check(smp_processor_id(), current_pcid(ts), mm->context_id,
+			(u64)atomic64_read(&mm->tlb_gen_done), &r);
+	spin_unlock_irqrestore(&tlbm_lock, flags);
+	if (ok)
+		return;
+	tlbm_report_print(&r);
+	panic("tlbcheck: cpu%d returns to %s[%d] with a stale TLB entry (pcid %u, mm ctx %llu)",
+	      smp_processor_id(), current->comm, current->pid, current_pcid(ts),
+	      (unsigned long long)mm->context_id);
+}
+
+/* ------------------------------------------------------- bring-up */
+
+static void tlb_init_this_cpu(void)
+{
+	struct tlb_state *ts = this_tlbstate();
+	u64 gen = (u64)atomic64_read(&ts->loaded_mm->tlb_gen);
+
+	if (pcid_mode == PCID_NATIVE)
+		write_cr4(read_cr4() | X86_CR4_PCIDE);	/* CR3[11:0] is 0 here */
+	TLBM(tlbm_cpu_init(smp_processor_id(), pcid_mode != PCID_OFF, 0,
+			   ts->loaded_mm->context_id));
+	asid_state_init(&ts->asid, ts->loaded_mm->context_id, gen);
+	write_cr3_pcid(ts->loaded_mm, 0, false);	/* into slot 0's PCID */
+}
+
+/*
+ * Boot CPU, once, before any user mm exists.  pcid=off forces one ASID;
+ * tlbcheck=on turns the model on (the test configurations do).
+ */
+void tlb_init(void)
+{
+	const char *want = cmdline_get("pcid");
+	const char *check = cmdline_get("tlbcheck");
+
+	tlbcheck = check && !strcmp(check, "on");
+	if (want && !strcmp(want, "off"))
+		pcid_mode = PCID_OFF;
+	else if (boot_cpu_has(X86_FEATURE_PCID))
+		pcid_mode = PCID_NATIVE;
+	else if (tlbcheck || (want && !strcmp(want, "on")))
+		pcid_mode = PCID_VIRTUAL;	/* the ASID logic, without the CPU's tags */
+	else
+		pcid_mode = PCID_OFF;
+	if (tlbcheck)
+		tlbm_reset();
+	tlb_init_this_cpu();
+	pr_info("tlb: pcid %s (%d ASIDs per CPU), invpcid %s, tlbcheck %s\n", tlb_pcid_mode(),
+		pcid_mode == PCID_OFF ? 1 : TLB_NR_DYN_ASIDS,
+		boot_cpu_has(X86_FEATURE_INVPCID) ? "present" : "absent",
+		tlbcheck ? "on" : "off");
 }
 
 /*
@@ -248,7 +592,7 @@ void tlb_init_secondary(void)
 {
 	this_tlbstate()->loaded_mm = &init_mm;
 	mmgrab(&init_mm);
-	switch_mm(&init_mm, &init_mm);
+	tlb_init_this_cpu();
 }
 
 /*

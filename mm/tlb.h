@@ -9,12 +9,28 @@
 #define MM_TLB_H
 
 #include "kernel/types.h"
+#include "mm/asid.h"
 
 struct mm_struct;
+
+/* Per-CPU counters (the monitor's "tlb" command, /proc/switchyard). */
+struct tlb_cpu_stats {
+	u64 cr3_noflush;		/* CR3 writes with NOFLUSH: the slot was current */
+	u64 cr3_flush;			/* ... without: new slot, stale slot, or no PCID */
+	u64 asid_hit, asid_miss;	/* choose_new_asid: mm already in a slot or not */
+	u64 flush_full, flush_range;	/* local flushes done (IPI or own) */
+	u64 ipi_sent;			/* shootdown IPIs this CPU sent */
+	u64 ipi_skipped_lazy;		/* CPUs not sent one: lazy, catch up at switch */
+	u64 flush_skipped_current;	/* IPIs received with the slot already current */
+	u64 lazy_catchup;		/* flushes done when a lazy CPU switched back */
+};
 
 struct tlb_state {
 	struct mm_struct *loaded_mm;	/* whose pgd is in CR3 on this CPU */
 	u64 cr3_loads;			/* CR3 writes on this CPU */
+	struct asid_cpu_state asid;	/* the ASID slots (mm/asid.h) */
+	bool is_lazy;			/* a kernel thread runs on loaded_mm */
+	struct tlb_cpu_stats stats;
 };
 
 void switch_mm(struct mm_struct *prev, struct mm_struct *next);
@@ -22,6 +38,19 @@ struct mm_struct *this_cpu_loaded_mm(void);
 struct mm_struct *tlb_cpu_loaded_mm(int cpu);
 u64 tlb_cr3_loads(int cpu);
 void flush_tlb_mm_range(struct mm_struct *mm, u64 start, u64 end);
+/* The same, for a batch of edits that began at generation @start_gen
+ * (read before the first edit): lets a CPU that was current then flush
+ * just the range.  @freed_tables: page-table pages were freed too. */
+void flush_tlb_mm_range_gen(struct mm_struct *mm, u64 start, u64 end, u64 start_gen,
+			    bool freed_tables);
+void enter_lazy_tlb(void);			/* a kernel thread now runs on loaded_mm */
+void tlb_init(void);				/* boot CPU: PCID mode, tlbcheck */
+void tlb_pte_edit(struct mm_struct *mm, u64 addr, u64 new_gen);	/* set_pte's hook */
+void tlb_exit_to_user_check(void);		/* tlbcheck=on: exit_to_user_mode */
+bool tlb_check_mm(struct mm_struct *mm);	/* the same for tests: false = stale */
+bool tlb_checking(void);			/* tlbcheck=on? */
+const char *tlb_pcid_mode(void);		/* "native", "virtual", "off" */
+void tlb_get_cpu_stats(int cpu, struct tlb_cpu_stats *out);
 void __flush_tlb_all(void);
 
 /* Linux's kthread_use_mm()/kthread_unuse_mm(): borrow a user mm */

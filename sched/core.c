@@ -371,6 +371,7 @@ static void switch_mm_lazy(struct rq *rq, struct task_struct *prev,
 			   struct task_struct *next)
 {
 	if (!next->mm) {
+		enter_lazy_tlb();		/* shootdowns may skip this CPU now */
 		next->active_mm = prev->active_mm;
 		if (prev->mm)
 			mmgrab(prev->active_mm);

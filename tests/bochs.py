@@ -44,7 +44,7 @@ MODEL = os.environ.get("BOCHS_CPU", "tigerlake")
 # log and CPUID say (the feature table is what this stage is about).
 KTEST = os.environ.get("BOCHS_KTEST", "fpu_*,*tlb*,*pcid*,*asid*,sched_lazy_mm_*,cpufeature_*,"
                        "boot_log_has_feature_table,smp_all_cpus_online")
-UTEST = os.environ.get("BOCHS_UTEST", "fpu,switchyard")
+UTEST = os.environ.get("BOCHS_UTEST", "fpu,switchyard,tlb")
 # Each boot: extra command-line words.  The default backend (xsaveopt: the
 # compacted saves of Bochs 2.7 fail the kernel's self-test), then the
 # software XSAVES, which runs the compacted layout with AVX-512 state.
@@ -63,7 +63,7 @@ BOOTED = "switchyard: boot complete"
 
 
 def cmdline(extra=""):
-    return "ktest=%s utest utest_timeout=120 utest_filter=%s %sexpect_cpus=%d" % (
+    return "tlbcheck=on ktest=%s utest utest_timeout=120 utest_filter=%s %sexpect_cpus=%d" % (
         KTEST, UTEST, extra + " " if extra else "", CPUS)
 
 

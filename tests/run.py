@@ -315,7 +315,7 @@ def stage_boot(args, report):
     isos = {}
     try:
         for config in args.configs:
-            isos[config] = ensure_iso(args.build, "ktest=%s %s%sexpect_cpus=%d"
+            isos[config] = ensure_iso(args.build, "tlbcheck=on ktest=%s %s%sexpect_cpus=%d"
                                       % (args.ktest, args.utest_cmdline, config_cmdline(config),
                                          parse_config(config)[1]))
     except subprocess.CalledProcessError as error:

@@ -6,7 +6,8 @@ the kernel with `make BUG=name` (into build-bug-name/), boots it in QEMU
 with ktest=<test> on two CPUs, and passes only if that test reports `not ok` with the
 expected message among its diagnostics.  A test named PROGRAM/TEST is a
 ring-3 test: the kernel boots with "utest utest_filter=PROGRAM" and the
-initrd, and TEST is looked up among the program's KTAP subtests.  A bug switch that no longer makes
+initrd, and TEST is looked up among the program's KTAP subtests.  Every
+boot has tlbcheck=on: the TLB model is what catches the TLB bugs.  A bug switch that no longer makes
 its test fail means the test (or the switch) has rotted.
 
 Prints one line per switch and a final "N passed, N failed".
@@ -69,10 +70,10 @@ def check(name, test, message):
     if user:
         program, test = test.split("/", 1)
         status = boot(os.path.join(build, "switchyard.elf"),
-                      "utest utest_filter=" + program, log,
+                      "tlbcheck=on utest utest_filter=" + program, log,
                       os.path.join(build, "initrd.cpio"))
     else:
-        status = boot(os.path.join(build, "switchyard.elf"), "ktest=" + test, log)
+        status = boot(os.path.join(build, "switchyard.elf"), "tlbcheck=on ktest=" + test, log)
     text = open(log, "rb").read().decode("utf-8", "replace")
     result = ktap.parse(text)
     if user:
