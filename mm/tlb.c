@@ -64,7 +64,7 @@ struct tlb_stats tlb_stats;
  * mm_count, an AP takes its own in tlb_init_secondary() */
 static struct tlb_state cpu_tlbstate[NR_CPUS] = { [0] = { .loaded_mm = &init_mm } };
 static enum pcid_mode pcid_mode;
-static bool tlbcheck;
+bool tlbcheck;
 static DEFINE_SPINLOCK(tlbm_lock);	/* the model is one structure for all CPUs */
 
 /* A flush covering more pages than this is done as a full flush. */
@@ -472,7 +472,7 @@ bool tlb_checking(void)
 	return tlbcheck;
 }
 
-void tlb_exit_to_user_check(void)
+void __tlb_exit_to_user_check(void)
 {
 	struct tlb_state *ts;
 	struct tlbm_report r;

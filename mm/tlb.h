@@ -46,7 +46,14 @@ void flush_tlb_mm_range_gen(struct mm_struct *mm, u64 start, u64 end, u64 start_
 void enter_lazy_tlb(void);			/* a kernel thread now runs on loaded_mm */
 void tlb_init(void);				/* boot CPU: PCID mode, tlbcheck */
 void tlb_pte_edit(struct mm_struct *mm, u64 addr, u64 new_gen);	/* set_pte's hook */
-void tlb_exit_to_user_check(void);		/* tlbcheck=on: exit_to_user_mode */
+void __tlb_exit_to_user_check(void);
+extern bool tlbcheck;				/* tlbcheck=on: the model runs */
+/* exit_to_user_mode: one test of a flag when the model is off */
+static inline void tlb_exit_to_user_check(void)
+{
+	if (tlbcheck)
+		__tlb_exit_to_user_check();
+}
 bool tlb_check_mm(struct mm_struct *mm);	/* the same for tests: false = stale */
 bool tlb_checking(void);			/* tlbcheck=on? */
 const char *tlb_pcid_mode(void);		/* "native", "virtual", "off" */

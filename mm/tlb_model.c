@@ -399,50 +399,69 @@ static void fill_log(struct tlbm_report *r)
 		r->log[k] = model.log[(model.log_next - n + k) % TLBM_LOG_LEN];
 }
 
-bool tlbm_check(int cpu, u16 pcid, u64 ctx_id, u64 mm_gen, struct tlbm_report *r)
+/* The edit tlbm_check() must report, or NULL: the oldest stale one. */
+static struct tlbm_edit *oldest_stale(struct tlbm_cpu *c, int cpu, int i, struct tlbm_mm *mm,
+				      u64 mm_gen, int *nr)
 {
-	struct tlbm_report local;
-	struct tlbm_cpu *c = get_cpu(cpu);
-	int i = pcid_index(pcid);
-	struct tlbm_mm *mm;
+	struct tlbm_edit *oldest = NULL;
 
-	if (!r)
-		r = &local;
-	zero(r, sizeof(*r));
-	r->cpu = cpu;
-	r->pcid = pcid;
-	r->ctx_id = ctx_id;
-	r->mm_gen = mm_gen;
-	tlbm_stats.checks++;
-	if (!c || i < 0) {
-		misuse();
-		r->verdict = TLBM_BAD_ARGS;
-		goto fail;
-	}
-	r->cur_pcid = c->cur_pcid;
-	if (c->p[i].mixed) {
-		r->verdict = TLBM_FOREIGN_MM;
-		r->foreign_ctx_id = c->p[i].mixed_old;
-		r->loaded_ctx_id = c->p[i].mixed_new;
-		goto fail;
-	}
-	mm = find_mm(ctx_id);
+	*nr = 0;
 	for (int e = 0; mm && e < TLBM_EDITS_PER_MM; e++) {
 		struct tlbm_edit *ed = &mm->edits[e];
 
 		if (!ed->seq || ed->gen > mm_gen || (ed->clean[cpu] & (1u << i)) ||
 		    c->flushed_seq[i] > ed->seq)
 			continue;
-		if (!r->nr_stale++ || ed->seq < r->edit_seq) {
-			r->addr = ed->page;
-			r->edit_gen = ed->gen;
-			r->edit_seq = ed->seq;
+		if (!(*nr)++ || ed->seq < oldest->seq)
+			oldest = ed;
+	}
+	return oldest;
+}
+
+/*
+ * Called on every return to ring 3, so the clean case touches only the
+ * PCID's state and the mm's edit list; the report is built only for a
+ * failure.
+ */
+bool tlbm_check(int cpu, u16 pcid, u64 ctx_id, u64 mm_gen, struct tlbm_report *r)
+{
+	struct tlbm_report local;
+	struct tlbm_cpu *c = get_cpu(cpu);
+	int i = pcid_index(pcid), nr = 0;
+	struct tlbm_edit *stale = NULL;
+	enum tlbm_verdict v = TLBM_OK;
+
+	tlbm_stats.checks++;
+	if (!c || i < 0)
+		v = TLBM_BAD_ARGS;
+	else if (c->p[i].mixed)
+		v = TLBM_FOREIGN_MM;
+	else if ((stale = oldest_stale(c, cpu, i, find_mm(ctx_id), mm_gen, &nr)))
+		v = TLBM_STALE_PAGE;
+	if (v == TLBM_OK)
+		return true;
+	if (!r)
+		r = &local;
+	zero(r, sizeof(*r));
+	r->verdict = v;
+	r->cpu = cpu;
+	r->pcid = pcid;
+	r->ctx_id = ctx_id;
+	r->mm_gen = mm_gen;
+	if (v == TLBM_BAD_ARGS) {
+		misuse();
+	} else {
+		r->cur_pcid = c->cur_pcid;
+		if (v == TLBM_FOREIGN_MM) {
+			r->foreign_ctx_id = c->p[i].mixed_old;
+			r->loaded_ctx_id = c->p[i].mixed_new;
+		} else {
+			r->nr_stale = nr;
+			r->addr = stale->page;
+			r->edit_gen = stale->gen;
+			r->edit_seq = stale->seq;
 		}
 	}
-	if (!r->nr_stale)
-		return true;
-	r->verdict = TLBM_STALE_PAGE;
-fail:
 	tlbm_stats.failures++;
 	fill_log(r);
 	return false;

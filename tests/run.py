@@ -489,12 +489,13 @@ def main():
         parser.error("%s/switchyard.elf does not exist: run make first" % args.build)
 
     # User space: "utest" makes init run the /tests/ programs after the
-    # kernel's tests; each one has a minute (init kills it after that).
+    # kernel's tests; each one has two minutes (init kills it after that; tlbcheck=on slows the
+    # system-call-heavy ones).
     if args.utest == "none":
         args.utest_cmdline, args.utest_programs = "", None
     else:
         filters = None if args.utest == "all" else [f for f in args.utest.split(",") if f]
-        args.utest_cmdline = "utest utest_timeout=60 " + (
+        args.utest_cmdline = "utest utest_timeout=120 " + (
             "utest_filter=%s " % ",".join(filters) if filters else "")
         args.utest_programs = user.expected_programs(args.build, filters)
 

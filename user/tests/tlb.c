@@ -548,7 +548,7 @@ TEST(mprotect_readonly_never_writable)
 		}
 		atomic_store_explicit(&prot.epoch, rw + 2, memory_order_release);
 		for (int i = 0; i < started; i++)
-			if (wait_at_least(&prot.readers[i].ack, rw + 2, 2000) != 0)
+			if (wait_at_least(&prot.readers[i].ack, rw + 2, 20000) != 0)
 				FAIL("round %lu: reader %d did not see epoch %lu", k, i, rw + 2);
 		if (mprotect(prot.page, PAGE, PROT_READ | PROT_WRITE) != 0) {
 			FAIL("mprotect(P, PROT_READ|PROT_WRITE): %s", errname(errno));
