@@ -375,6 +375,13 @@ static const struct fpu_backend *choose_backend(void)
 		else
 			return b;
 	}
+	/* The CPU says XSAVES but gets it wrong (Bochs 2.7): the model of
+	 * the same instruction, rather than a lesser real one - the
+	 * compacted layout and the supervisor-state rules are what the
+	 * kernel needs XSAVES for. */
+	if (boot_cpu_has(X86_FEATURE_XSAVES) && backend_broken[0] &&
+	    boot_cpu_has(X86_FEATURE_XSAVE))
+		return &backends[ARRAY_SIZE(backends) - 1];
 	for (const struct fpu_backend *b = backends; b < FXSAVE_BACKEND; b++)
 		if (fpu_backend_usable(b))
 			return b;
