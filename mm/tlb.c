@@ -197,7 +197,16 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next)
 	u16 asid;
 	bool need_flush;
 
-	ts->is_lazy = false;
+	/*
+	 * Leaving lazy mode is the mirror of the flusher's "bump tlb_gen, then
+	 * read is_lazy": store is_lazy, full barrier, then read tlb_gen below.
+	 * x86 lets a load pass an earlier store (SDM Vol. 3A 8.2.3.4), so
+	 * without the fence both sides can read the old values - the flusher
+	 * skips us as lazy, we miss its generation, and we return to user
+	 * space with a stale entry (tlbcheck caught exactly that).
+	 */
+	WRITE_ONCE(ts->is_lazy, false);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (loaded == next && (__read_cr3() & CR3_ADDR_MASK) != virt_to_phys(next->pgd)) {
 		/* paging_init: init_mm's new tables replace the boot ones */
 		write_cr3_pcid(next, ts->asid.loaded_asid, false);
@@ -244,7 +253,7 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next)
  * lazy rule): shootdowns may skip this CPU until it switches back. */
 void enter_lazy_tlb(void)
 {
-	this_tlbstate()->is_lazy = true;
+	WRITE_ONCE(this_tlbstate()->is_lazy, true);
 }
 
 /* ----------------------------------------------------------- flushes */
