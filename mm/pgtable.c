@@ -45,12 +45,18 @@ void set_pte_at(struct mm_struct *mm, u64 addr, pteval_t *ptep, pteval_t val)
 
 	val &= __supported_pte_mask;
 	WRITE_ONCE(*ptep, val);
-	/* A TLB may hold the old translation: a flush is now owed. */
+	/*
+	 * A TLB may hold the old translation: a flush is now owed.  The TLB
+	 * model hears of the edit *before* the generation moves: a CPU that
+	 * reads the new generation and flushes must appear after the edit
+	 * in the model's order, or the model would call that flush too early
+	 * (edits of one mm are serialised by mmap_lock, so the next
+	 * generation is known).
+	 */
 	if (pte_weakened(old, val)) {
-		u64 gen = (u64)atomic64_inc_return(&mm->tlb_gen);
-
 		if (addr != ~0ULL)
-			tlb_pte_edit(mm, addr, gen);
+			tlb_pte_edit(mm, addr, (u64)atomic64_read(&mm->tlb_gen) + 1);
+		atomic64_inc_return(&mm->tlb_gen);
 	}
 }
 
