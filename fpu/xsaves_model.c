@@ -39,16 +39,14 @@
 
 static u8 scratch[NR_CPUS][SCRATCH_SIZE] __aligned(64);
 
-static void xsave_std(struct xregs_state *x, u64 mask)
+/* The plain XSAVE/XRSTOR backend of xstate.c: the instructions live there. */
+static const struct fpu_backend *std(void)
 {
-	asm volatile("xsave64 %0" : "+m"(*x) : "a"((u32)mask), "d"((u32)(mask >> 32))
-		     : "memory");
-}
+	static const struct fpu_backend *b;
 
-static void xrstor_std(struct xregs_state *x, u64 mask)
-{
-	asm volatile("xrstor64 %0" : : "m"(*x), "a"((u32)mask), "d"((u32)(mask >> 32))
-		     : "memory");
+	if (!b)
+		b = fpu_find_backend("xsave");
+	return b;
 }
 
 static struct xregs_state *this_scratch(void)
@@ -63,7 +61,7 @@ void xsaves_model_save(struct xregs_state *x, u64 mask)
 	u64 rfbm = mask & l->hw_user, bv;
 
 	memset(&s->header, 0, sizeof(s->header));
-	xsave_std(s, rfbm);		/* XSTATE_BV = XINUSE & RFBM in s */
+	std()->save(s, rfbm);		/* XSTATE_BV = XINUSE & RFBM in s */
 	bv = s->header.xfeatures & rfbm;
 	if ((rfbm & XFEATURE_MASK_SSE) && s->i387.mxcsr != 0x1f80)
 		bv |= XFEATURE_MASK_SSE;
@@ -108,6 +106,5 @@ int xrstors_model_restore(struct xregs_state *x, u64 mask)
 		       (u8 *)x + xstate_compacted_offset(l, comp & ~XCOMP_BV_COMPACTED, nr),
 		       l->comp[nr].size);
 	}
-	xrstor_std(s, rfbm);			/* bits clear in XSTATE_BV: init */
-	return 0;
+	return std()->restore(s, rfbm);		/* bits clear in XSTATE_BV: init */
 }

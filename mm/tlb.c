@@ -111,30 +111,41 @@ void tlb_pte_edit(struct mm_struct *mm, u64 addr, u64 new_gen)
 /* ------------------------------------------- the hardware operations */
 
 /*
- * THE CR3 write.  @pcid and @noflush say what the kernel asks for; in
- * the virtual mode the CPU gets neither (it would #GP on NOFLUSH with
- * CR4.PCIDE = 0, SDM Vol. 2 MOV to CR3), and flushes everything, which
- * is always safe.  Counted per CPU: the scheduler's lazy-mm tests and
- * the monitor's "sched" command read the counts.
+ * THE CR3 write: @val into CR3, counted per CPU (the scheduler's lazy-mm
+ * tests and the monitor's "sched" command read the counts), and told to
+ * the TLB model as what the kernel meant: @model_pcid, @noflush, and
+ * whose tables (@ctx_id).
+ */
+static void write_cr3(u64 val, u16 model_pcid, bool noflush, u64 ctx_id)
+{
+	struct tlb_state *ts = this_tlbstate();
+
+	ts->cr3_loads++;
+	tlb_stats.cr3_writes++;
+	if (val & CR3_NOFLUSH)
+		ts->stats.cr3_noflush++;
+	else
+		ts->stats.cr3_flush++;
+	asm volatile("mov %0, %%cr3" : : "r"(val) : "memory");
+	TLBM(tlbm_cr3_write(smp_processor_id(), model_pcid, noflush, ctx_id));
+}
+
+/*
+ * @mm's tables under slot @asid.  @noflush says what the kernel asks for;
+ * in the virtual mode the CPU gets neither PCID nor NOFLUSH (it would #GP
+ * on NOFLUSH with CR4.PCIDE = 0, SDM Vol. 2 MOV to CR3) and flushes
+ * everything, which is always safe - the model still hears the request.
  */
 static void write_cr3_pcid(struct mm_struct *mm, u16 asid, bool noflush)
 {
-	struct tlb_state *ts = this_tlbstate();
 	u64 pgd = virt_to_phys(mm->pgd), val;
 
 	if (pcid_mode == PCID_NATIVE)
 		val = noflush ? build_cr3_noflush(pgd, asid, 0) : build_cr3(pgd, asid, 0);
 	else
 		val = build_cr3_nopcid(pgd, 0);
-	ts->cr3_loads++;
-	tlb_stats.cr3_writes++;
-	if (noflush && pcid_mode == PCID_NATIVE)
-		ts->stats.cr3_noflush++;
-	else
-		ts->stats.cr3_flush++;
-	asm volatile("mov %0, %%cr3" : : "r"(val) : "memory");
-	TLBM(tlbm_cr3_write(smp_processor_id(), pcid_mode == PCID_OFF ? 0 : kern_pcid(asid),
-			    noflush && pcid_mode != PCID_OFF, mm->context_id));
+	write_cr3(val, pcid_mode == PCID_OFF ? 0 : kern_pcid(asid),
+		  noflush && pcid_mode != PCID_OFF, mm->context_id);
 }
 
 static void invlpg(u64 va)
@@ -275,11 +286,7 @@ void __flush_tlb_all(void)
 	} else if (pcid_mode == PCID_OFF) {
 		/* also early in boot, before init_mm's tables are in CR3:
 		 * reload whatever is there */
-		this_tlbstate()->cr3_loads++;
-		tlb_stats.cr3_writes++;
-		asm volatile("mov %0, %%cr3" : : "r"(__read_cr3()) : "memory");
-		TLBM(tlbm_cr3_write(smp_processor_id(), 0, false,
-				    this_tlbstate()->loaded_mm->context_id));
+		write_cr3(__read_cr3(), 0, false, this_tlbstate()->loaded_mm->context_id);
 	} else {
 		struct tlb_state *ts = this_tlbstate();
 
@@ -297,6 +304,8 @@ static void flush_this_asid(struct tlb_state *ts)
 	tlb_stats.flush_all++;
 	write_cr3_pcid(ts->loaded_mm, ts->asid.loaded_asid, false);
 }
+
+static void leave_lazy_mm(void *info);		/* below, with mmput's use */
 
 struct flush_info {
 	struct mm_struct *mm;		/* NULL: kernel range, every CPU */
@@ -337,15 +346,9 @@ static void flush_tlb_func(void *info)
 		/* A lazy CPU's paging-structure caches may point into the
 		 * freed tables, and the CPU may walk them speculatively at any
 		 * time (SDM Vol. 3A 4.10.3): leave the mm entirely. */
-		struct task_struct *tsk = current;
-
-		if (!tsk->mm && tsk->active_mm == f->mm) {
-			mmgrab(&init_mm);
-			tsk->active_mm = &init_mm;
-			switch_mm(f->mm, &init_mm);
-			mmdrop(f->mm);
+		leave_lazy_mm(f->mm);
+		if (ts->loaded_mm != f->mm)
 			return;
-		}
 	}
 	local_gen = ts->asid.ctxs[asid].tlb_gen;
 	mm_gen = (u64)atomic64_read(&f->mm->tlb_gen);

@@ -162,25 +162,11 @@ def stage_one(args, report, run, extra):
         problems.append("the kernel exited with 'tests failed' but no KTAP result failed")
     problems += [e for e in result.errors if e not in problems]
 
-    # Report like the boot stage: after the test the kernel died in, the
-    # rest never ran.
-    stopped_in = None
-    for test in result.tests:
-        name = CONFIG + ": " + test.name
-        if test.status == ktap.CRASHED and stopped_in:
-            report.fail(name, "never ran (the kernel stopped in %s)" % stopped_in)
-            continue
-        if test.status == ktap.CRASHED:
-            stopped_in = test.name
-        run.report_test(report, name, test)
+    # Reported like the boot stage's lines (tests/run.py report_lines).
     programs = user.expected_programs(build, [f for f in UTEST.split(",") if f])
-    for name, item in user.user_lines(CONFIG, result, log, programs):
-        if isinstance(item, ktap.Test):
-            run.report_test(report, name, item)
-        elif item[0]:
-            report.fail(name, "; ".join(item[0]), item[1])
-        else:
-            report.ok(name)
+    lines = [(CONFIG + ": " + test.name, test) for test in result.tests]
+    lines += user.user_lines(CONFIG, result, log, programs)
+    run.report_lines(report, CONFIG, lines)
 
     feature_problems, feature_details = feature_check(log)
     if feature_problems:

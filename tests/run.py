@@ -308,6 +308,28 @@ def boot_one(args, config, iso):
     return config, lines, seconds
 
 
+def report_lines(report, config, lines):
+    """Report one boot's (name, item) lines: an item is a ktap.Test or a
+    (problems, details) pair.  After the test the kernel died in, the rest
+    of the kernel's tests never ran; init's tests keep their own account."""
+    stopped_in = None
+    for name, item in lines:
+        if name.startswith(config + ": user"):
+            stopped_in = None
+        if isinstance(item, ktap.Test) and item.status == ktap.CRASHED and stopped_in:
+            report.fail(name, "never ran (the kernel stopped in %s)" % stopped_in)
+        elif isinstance(item, ktap.Test):
+            if item.status == ktap.CRASHED:
+                stopped_in = item.name
+            report_test(report, name, item)
+        else:
+            problems, details = item
+            if problems:
+                report.fail(name, "; ".join(problems), details)
+            else:
+                report.ok(name)
+
+
 def stage_boot(args, report):
     os.makedirs(os.path.join(args.build, "test-logs"), exist_ok=True)
     # Each boot tells the kernel how many CPUs QEMU gave it (expect_cpus=),
@@ -330,23 +352,7 @@ def stage_boot(args, report):
         for future in futures:
             config, lines, seconds = future.result()
             timings.append("%s %.1f s" % (config, seconds))
-            stopped_in = None
-            for name, item in lines:
-                if name.startswith(config + ": user"):
-                    stopped_in = None       # init's tests: their own account
-                if isinstance(item, ktap.Test) and item.status == ktap.CRASHED and stopped_in:
-                    # After the test the kernel died in, the rest never ran.
-                    report.fail(name, "never ran (the kernel stopped in %s)" % stopped_in)
-                elif isinstance(item, ktap.Test):
-                    if item.status == ktap.CRASHED:
-                        stopped_in = item.name
-                    report_test(report, name, item)
-                else:
-                    problems, details = item
-                    if problems:
-                        report.fail(name, "; ".join(problems), details)
-                    else:
-                        report.ok(name)
+            report_lines(report, config, lines)
     print("-- boot times: " + ", ".join(timings))
 
 
