@@ -9,8 +9,14 @@
 #ifndef KERNEL_ASM_OFFSETS_H
 #define KERNEL_ASM_OFFSETS_H
 
-#define PERCPU_top_of_stack		24	/* struct percpu (kernel/percpu.h) */
-#define PERCPU_user_rsp_scratch		48
+/* struct percpu (kernel/percpu.h): the entry page ... */
+#define PERCPU_user_rsp_scratch		8
+#define PERCPU_entry_stack_top		16
+#define PERCPU_user_cr3			24
+#define PERCPU_kernel_cr3_noflush	32
+#define PERCPU_pti			40
+/* ... and the kernel-only part */
+#define PERCPU_top_of_stack		4112
 
 #define PTREGS_SIZE			176	/* struct pt_regs (kernel/traps.h) */
 

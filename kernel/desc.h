@@ -21,10 +21,13 @@
 #define IST_NMI		2
 #define IST_MC		3
 #define IST_STACK_SIZE	(8 * 1024)
+/* The entry stack only ever holds a hardware frame and two registers on
+ * their way to the task's stack (kernel/entry.S); 512 bytes, like Linux's. */
+#define ENTRY_STACK_SIZE	512
 
 struct tss {
 	u32 reserved0;
-	u64 rsp[3];		/* stack for entry from ring 3 (rsp[0]) */
+	u64 rsp[3];		/* stack for entry from ring 3 (rsp[0]): the entry stack */
 	u64 reserved1;
 	u64 ist[7];		/* ist[0] is IST1 */
 	u64 reserved2;
@@ -41,5 +44,7 @@ void gdt_init_cpu(int cpu);
 void idt_init(void);
 void idt_load(void);
 struct tss *cpu_tss(int cpu);
+void cpu_desc_tables_range(int cpu, u64 *start, u64 *end);
+u64 idt_table_address(void);
 
 #endif

@@ -5,11 +5,22 @@
  * by LTR (SDM Vol. 3A, "TSS Descriptor") and each CPU needs its own TSS (its own RSP0 and IST
  * stacks).  Selector numbers follow Linux; see kernel/layout.h for why.
  *
- * Invariant: a CPU's GDT, TSS and IST stacks live as long as the CPU runs.
+ * The ENTRY STACK.  TSS.RSP0 never changes: every entry from ring 3 lands
+ * on this small per-CPU stack, and kernel/entry.S moves the hardware frame
+ * to the task's own kernel stack once the kernel page tables are loaded.
+ * With page-table isolation (mm/pti.c) ring 3 runs on page tables that
+ * map none of the kernel - but the CPU must push its frame somewhere
+ * before the entry code can switch CR3, so this structure (GDT, TSS, IST
+ * stacks, entry stack) is mapped in the user page tables too, and so is
+ * each page of it: it is page-aligned and holds nothing else.  The same
+ * path runs with pti=off, so both modes exercise one entry code.
+ *
+ * Invariant: a CPU's GDT, TSS and stacks live as long as the CPU runs.
  */
 #include "kernel/desc.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
+#include "kernel/percpu.h"
 
 /* Code/data descriptors: base 0, limit 4G, granularity 4K (flat). */
 #define DESC_KERNEL_CS	0x00af9a000000ffffULL	/* P, DPL0, code, L=1 */
@@ -22,13 +33,21 @@ struct cpu_desc_tables {
 	u64 gdt[GDT_ENTRIES] __aligned(16);
 	struct tss tss __aligned(16);
 	u8 ist_stacks[3][IST_STACK_SIZE] __aligned(16);
-};
+	u8 entry_stack[ENTRY_STACK_SIZE] __aligned(16);
+} __aligned(PAGE_SIZE);
 
 static struct cpu_desc_tables cpu_tables[NR_CPUS];
 
 struct tss *cpu_tss(int cpu)
 {
 	return &cpu_tables[cpu].tss;
+}
+
+/* What page-table isolation maps for ring 3 (mm/pti.c): whole pages. */
+void cpu_desc_tables_range(int cpu, u64 *start, u64 *end)
+{
+	*start = (u64)&cpu_tables[cpu];
+	*end = *start + sizeof(cpu_tables[cpu]);
 }
 
 /* A 64-bit TSS descriptor is 16 bytes: SDM Vol. 3A, "TSS Descriptor in 64-bit mode". */
@@ -59,6 +78,8 @@ void gdt_init_cpu(int cpu)
 	t->tss.ist[IST_DF - 1] = (u64)&t->ist_stacks[0][IST_STACK_SIZE];
 	t->tss.ist[IST_NMI - 1] = (u64)&t->ist_stacks[1][IST_STACK_SIZE];
 	t->tss.ist[IST_MC - 1] = (u64)&t->ist_stacks[2][IST_STACK_SIZE];
+	t->tss.rsp[0] = (u64)&t->entry_stack[ENTRY_STACK_SIZE];	/* 16-aligned */
+	per_cpu(cpu)->entry_stack_top = t->tss.rsp[0];
 	set_tss_desc(&t->gdt[GDT_ENTRY_TSS], &t->tss);
 
 	asm volatile(

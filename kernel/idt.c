@@ -27,7 +27,15 @@ struct idt_gate {
 #define GATE_DPL3	0x60
 
 extern const u64 idt_stub_table[256];
-static struct idt_gate idt[256] __aligned(16);
+/* A page of its own: page-table isolation maps it for ring 3 (mm/pti.c),
+ * since the CPU reads the gate before the entry code can switch CR3. */
+static struct idt_gate idt[256] __aligned(PAGE_SIZE);
+_Static_assert(sizeof(idt) == PAGE_SIZE, "the IDT is exactly one page");
+
+u64 idt_table_address(void)
+{
+	return (u64)idt;
+}
 
 static void set_gate(unsigned vec, u64 handler, u8 ist, u8 dpl3)
 {

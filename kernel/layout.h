@@ -69,6 +69,7 @@ static inline phys_addr_t virt_to_phys(const void *va)
 }
 
 extern char __boot_start[], __boot_end[], _text[], _etext[], _end[];
+extern char __entry_text_start[], __entry_text_end[];
 extern char __start_rodata[], __end_rodata[], _sdata[], __bss_start[], __bss_stop[];
 #endif
 

@@ -18,6 +18,13 @@ struct percpu percpu_areas[NR_CPUS];
 /* kernel/entry.S reaches these fields by number */
 _Static_assert(offsetof(struct percpu, top_of_stack) == PERCPU_top_of_stack, "asm-offsets");
 _Static_assert(offsetof(struct percpu, user_rsp_scratch) == PERCPU_user_rsp_scratch, "asm-offsets");
+_Static_assert(offsetof(struct percpu, entry_stack_top) == PERCPU_entry_stack_top, "asm-offsets");
+_Static_assert(offsetof(struct percpu, user_cr3) == PERCPU_user_cr3, "asm-offsets");
+_Static_assert(offsetof(struct percpu, kernel_cr3_noflush) == PERCPU_kernel_cr3_noflush,
+	       "asm-offsets");
+_Static_assert(offsetof(struct percpu, pti) == PERCPU_pti, "asm-offsets");
+/* the entry page holds only the fields above (mm/pti.c maps it for ring 3) */
+_Static_assert(offsetof(struct percpu, cpu) == PAGE_SIZE, "entry page is one page");
 
 /* CPU 0 runs the boot code, so it is online before anything can ask. */
 cpumask_t __cpu_online_mask = { .bits = BIT(0) };

@@ -32,24 +32,39 @@
 #define KERNEL_PERCPU_H
 
 #include "kernel/types.h"
+#include "kernel/layout.h"
 
 struct task_struct;
 struct tlb_state;
 struct fpu;
 
+/*
+ * The first page of each area is the ENTRY PAGE: the only per-CPU data the
+ * entry code touches while the user page tables may still be in CR3, so
+ * page-table isolation (mm/pti.c) maps that page - and nothing else of the
+ * area - into every user address space.  Keep secrets out of it: under
+ * PTI it is readable by speculation from ring 3 on a Meltdown CPU.
+ */
 struct percpu {
+	/* ---- entry page: also mapped in the PTI user page tables ---- */
 	struct percpu *self;	/* offset 0: this_cpu() is `mov %gs:0, reg` */
-	int cpu;		/* 0 .. NR_CPUS-1, the kernel's number */
+	u64 user_rsp_scratch;	/* SYSCALL entry: the user RSP, briefly */
+	u64 entry_stack_top;	/* TSS.RSP0: the per-CPU entry stack (gdt.c) */
+	u64 user_cr3;		/* PTI: the CR3 the exit path loads (mm/tlb.c) */
+	u64 kernel_cr3_noflush;	/* PTI: CR3_NOFLUSH with native PCIDs, else 0 */
+	u8 pti;			/* page-table isolation on: switch CR3 */
+
+	/* ---- kernel only ---- */
+	int cpu __aligned(PAGE_SIZE);	/* 0 .. NR_CPUS-1, the kernel's number */
 	u32 apic_id;		/* the hardware's number (CPUID), for IPIs */
 	struct task_struct *current_task;	/* `current` (sched/sched.h) */
-	u64 top_of_stack;	/* kernel RSP for entries from ring 3 */
+	u64 top_of_stack;	/* this task's kernel stack, for entries from ring 3 */
 	int preempt_count;	/* kernel/preempt.h */
 	int irq_count;		/* interrupt nesting depth */
 	struct tlb_state *tlb_state;
-	u64 user_rsp_scratch;	/* SYSCALL entry: the user RSP, briefly */
 	struct fpu *fpu_owner;	/* whose user FPU state the registers hold (fpu/core.c) */
 	int in_kernel_fpu;	/* inside kernel_fpu_begin/end */
-} __aligned(64);	/* one cache line or more each: no false sharing */
+} __aligned(PAGE_SIZE);	/* the entry page is a page of its own */
 
 extern struct percpu percpu_areas[];
 

@@ -54,12 +54,14 @@ KTEST(percpu_read_write)
 	KEXPECT_EQ(me->irq_count, saved);
 }
 
-/* Areas are separate cache lines, so CPUs never share one. */
+/* Areas are separate pages (the first of each is the PTI entry page), so
+ * CPUs never share a cache line. */
 KTEST(percpu_areas_cache_aligned)
 {
 	KEXPECT_EQ((u64)per_cpu(0) % 64, 0);
 	KEXPECT((u64)per_cpu(1) - (u64)per_cpu(0) >= 64);
 	KEXPECT_EQ(sizeof(struct percpu) % 64, 0);
+	KEXPECT_EQ((u64)per_cpu(0) % PAGE_SIZE, 0);
 }
 
 /* percpu_init_cpu() runs before the APIC is mapped, so it asks CPUID;

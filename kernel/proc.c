@@ -30,6 +30,7 @@
 #include "mm/slab.h"
 #include "mm/leakcheck.h"
 #include "mm/tlb.h"
+#include "mm/pti.h"
 #include "mm/mm.h"
 #include "mm/uaccess.h"
 #include "sched/sched.h"
@@ -142,18 +143,23 @@ static void show_switchyard(struct proc_text *t)
 	}
 	emit(t, "pcid: %s\n", strcmp(tlb_pcid_mode(), "off") ? "on" : "off");
 	emit(t, "pcid_mode: %s\n", tlb_pcid_mode());
+	emit(t, "pti: %s\n", pti_enabled ? "on" : "off");
+	emit(t, "invpcid: %s\n", tlb_invpcid_mode());
 	for_each_online_cpu(cpu) {
 		struct tlb_cpu_stats ts;
 
 		tlb_get_cpu_stats(cpu, &ts);
 		emit(t, "tlb%d: cr3_noflush %lu cr3_flush %lu asid_hit %lu asid_miss %lu "
 		     "flush_full %lu flush_range %lu ipi_sent %lu ipi_skipped_lazy %lu "
-		     "skipped_current %lu lazy_catchup %lu\n", cpu,
+		     "skipped_current %lu lazy_catchup %lu user_cr3_noflush %lu "
+		     "user_cr3_flush %lu user_flush_deferred %lu invpcid_single %lu\n", cpu,
 		     (unsigned long)ts.cr3_noflush, (unsigned long)ts.cr3_flush,
 		     (unsigned long)ts.asid_hit, (unsigned long)ts.asid_miss,
 		     (unsigned long)ts.flush_full, (unsigned long)ts.flush_range,
 		     (unsigned long)ts.ipi_sent, (unsigned long)ts.ipi_skipped_lazy,
-		     (unsigned long)ts.flush_skipped_current, (unsigned long)ts.lazy_catchup);
+		     (unsigned long)ts.flush_skipped_current, (unsigned long)ts.lazy_catchup,
+		     (unsigned long)ts.user_cr3_noflush, (unsigned long)ts.user_cr3_flush,
+		     (unsigned long)ts.user_flush_deferred, (unsigned long)ts.invpcid_single);
 	}
 	emit(t, "fpu:        %s xfeatures %#llx size %u\n", fpu_backend_name(),
 	     (unsigned long long)fpu_kernel_cfg.features, fpu_kernel_cfg.size);

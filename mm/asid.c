@@ -47,6 +47,14 @@ u64 build_cr3_noflush(u64 pgd_phys, u16 asid, u64 lam_bits)
 	return build_cr3(pgd_phys, asid, lam_bits) | CR3_NOFLUSH;
 }
 
+u64 build_cr3_user(u64 pgd_phys, u16 asid, u64 lam_bits, bool noflush)
+{
+	u64 cr3 = build_cr3(pgd_phys, asid, lam_bits) | (1ULL << CR3_PTI_USER_PGTABLE_BIT) |
+		  (1ULL << CR3_PTI_PCID_USER_BIT);
+
+	return noflush ? cr3 | CR3_NOFLUSH : cr3;
+}
+
 u64 build_cr3_nopcid(u64 pgd_phys, u64 lam_bits)
 {
 	if (!cr3_args_ok(pgd_phys, lam_bits)) {

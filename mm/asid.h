@@ -95,6 +95,9 @@ static inline u16 user_pcid(u16 asid)
  */
 u64 build_cr3(u64 pgd_phys, u16 asid, u64 lam_bits);
 u64 build_cr3_noflush(u64 pgd_phys, u16 asid, u64 lam_bits);
+/* PTI: the user half of the pair whose kernel half is at @pgd_phys (8 KiB
+ * aligned): bit 12 set, under @asid's uPCID (bit 11 set). */
+u64 build_cr3_user(u64 pgd_phys, u16 asid, u64 lam_bits, bool noflush);
 /* PCIDE=0: bits 11:0 zero, never NOFLUSH (reserved bit -> #GP). */
 u64 build_cr3_nopcid(u64 pgd_phys, u64 lam_bits);
 

@@ -24,6 +24,8 @@
 #include "mm/mm.h"
 #include "mm/pgtable.h"
 #include "mm/tlb.h"
+#include "mm/pti.h"
+#include "kernel/string.h"
 #include "mm/kstack.h"
 #include "mm/memblock.h"
 #include "mm/page_alloc.h"
@@ -76,6 +78,18 @@ static void map_direct(void)
 		PAGE_OFFSET + end - 1, end >> 30, gbpages ? "1 GiB" : "2 MiB");
 }
 
+/* init_mm's PML4, 8 KiB aligned like a PTI pair's kernel half, so that
+ * CR3 bit 12 is set only while a user half is loaded (mm/pti.c). */
+static pteval_t *early_pgd(void)
+{
+	phys_addr_t pa = memblock_alloc(2 * PAGE_SIZE, 2 * PAGE_SIZE, BOOT_DIRECT_MAP_SIZE);
+
+	if (!pa)
+		return NULL;
+	memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	return phys_to_virt(pa);
+}
+
 /* Every kernel PML4 slot we use exists from the start, so all mms can copy
  * entries 256..511 once and see later kernel mappings (pgtable.c). */
 static void populate_kernel_pgd(void)
@@ -105,10 +119,11 @@ void cpu_enable_protections(void)
 	write_cr4(cr4);
 	if (smp_processor_id() != 0)
 		return;
-	pr_info("mm: CR0.WP on; SMEP %s, SMAP %s, UMIP %s, global pages on\n",
+	pr_info("mm: CR0.WP on; SMEP %s, SMAP %s, UMIP %s, global pages %s\n",
 		(cr4 & X86_CR4_SMEP) ? "on" : "absent",
 		(cr4 & X86_CR4_SMAP) ? "on" : "absent",
-		(cr4 & X86_CR4_UMIP) ? "on" : "absent");
+		(cr4 & X86_CR4_UMIP) ? "on" : "absent",
+		pti_enabled ? "off (pti)" : "on");
 }
 
 void paging_init(void)
@@ -118,7 +133,8 @@ void paging_init(void)
 	else
 		__supported_pte_mask &= ~_PAGE_NX;
 
-	init_mm.pgd = early_zeroed_page();
+	pti_select();			/* before any entry: decides the G bit */
+	init_mm.pgd = early_pgd();
 	if (!init_mm.pgd)
 		panic("paging_init: no memory for the kernel PML4");
 	populate_kernel_pgd();
@@ -126,6 +142,7 @@ void paging_init(void)
 	map_kernel_range("text", _text, _etext, PAGE_KERNEL_RX);
 	map_kernel_range("rodata", __start_rodata, __end_rodata, PAGE_KERNEL_RO);
 	map_kernel_range("data", _sdata, __bss_stop, PAGE_KERNEL);
+	pti_init();			/* the user half's kernel entries */
 	pr_info("mm: stacks %#lx-%#lx (%d slots of %d KiB + guard page)\n",
 		KSTACK_START, KSTACK_END - 1, KSTACK_SLOTS, THREAD_SIZE >> 10);
 

@@ -32,6 +32,7 @@
  * (_PAGE_PROTNONE, mm.h), so data survives mprotect(PROT_NONE) and back.
  */
 #include "mm/mm.h"
+#include "mm/pti.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
 #include "mm/tlb.h"
@@ -90,7 +91,7 @@ struct mm_struct *mm_alloc(void)
 
 	if (!mm)
 		return NULL;
-	mm->pgd = get_zeroed_page(GFP_KERNEL);
+	mm->pgd = pgd_alloc();		/* with PTI, a pair (mm/pti.c) */
 	if (!mm->pgd) {
 		kfree(mm);
 		return NULL;
@@ -149,7 +150,7 @@ void mmdrop(struct mm_struct *mm)
 		return;
 	BUG_ON(mm == &init_mm);
 	BUG_ON(this_cpu_loaded_mm() == mm);	/* a CR3 would point at a freed pgd */
-	free_page(mm->pgd);
+	pgd_free(mm->pgd);
 	kfree(mm);
 	__atomic_fetch_sub(&nr_mms, 1, __ATOMIC_RELAXED);	/* any CPU may drop the last */
 }

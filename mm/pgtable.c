@@ -11,6 +11,7 @@
 #include "mm/mm.h"
 #include "mm/page_alloc.h"
 #include "mm/tlb.h"
+#include "mm/pti.h"
 #include "kernel/printk.h"
 #include "kernel/panic.h"
 #include "kernel/errno.h"
@@ -45,6 +46,7 @@ void set_pte_at(struct mm_struct *mm, u64 addr, pteval_t *ptep, pteval_t val)
 
 	val &= __supported_pte_mask;
 	WRITE_ONCE(*ptep, val);
+	pti_mirror_user_pgd(mm, ptep, val);	/* a user PML4 slot: both halves */
 	/*
 	 * A TLB may hold the old translation: a flush is now owed.  The TLB
 	 * model hears of the edit *before* the generation moves: a CPU that

@@ -45,7 +45,9 @@
 #include "mm/tlb.h"
 #include "mm/tlb_model.h"
 #include "mm/mm.h"
+#include "mm/pti.h"
 #include "kernel/cpu.h"
+#include "kernel/percpu.h"
 #include "kernel/cpufeature.h"
 #include "kernel/cmdline.h"
 #include "kernel/layout.h"
@@ -58,12 +60,16 @@
 #include "sched/sched.h"
 
 enum pcid_mode { PCID_OFF, PCID_VIRTUAL, PCID_NATIVE };
+/* INVPCID for the uPCID's pages (PTI): native, off (invpcid=off: the
+ * pending bit instead), absent (no INVPCID, or no native PCIDs). */
+enum invpcid_mode { INVPCID_ABSENT, INVPCID_OFF, INVPCID_NATIVE };
 
 struct tlb_stats tlb_stats;
 /* per CPU; CPU 0's reference on init_mm is counted in init_mm's initial
  * mm_count, an AP takes its own in tlb_init_secondary() */
 static struct tlb_state cpu_tlbstate[NR_CPUS] = { [0] = { .loaded_mm = &init_mm } };
 static enum pcid_mode pcid_mode;
+static enum invpcid_mode invpcid_mode;
 bool tlbcheck;
 static DEFINE_SPINLOCK(tlbm_lock);	/* the model is one structure for all CPUs */
 
@@ -78,6 +84,12 @@ static struct tlb_state *this_tlbstate(void)
 const char *tlb_pcid_mode(void)
 {
 	return pcid_mode == PCID_NATIVE ? "native" : pcid_mode == PCID_VIRTUAL ? "virtual" : "off";
+}
+
+const char *tlb_invpcid_mode(void)
+{
+	return invpcid_mode == INVPCID_NATIVE ? "native" : invpcid_mode == INVPCID_OFF ? "off"
+									 : "absent";
 }
 
 void tlb_get_cpu_stats(int cpu, struct tlb_cpu_stats *out)
@@ -136,9 +148,25 @@ static void write_cr3(u64 val, u16 model_pcid, bool noflush, u64 ctx_id)
  * on NOFLUSH with CR4.PCIDE = 0, SDM Vol. 2 MOV to CR3) and flushes
  * everything, which is always safe - the model still hears the request.
  */
+/*
+ * PTI with PCIDs: the uPCID of @asid now owes a flush that cannot be done
+ * from here - flushing CR3 writes and INVLPG reach only the PCID in CR3,
+ * the kPCID - so it is left to the exit to ring 3 (seed 003).
+ */
+static void invalidate_user_asid_later(struct tlb_state *ts, u16 asid)
+{
+	if (!pti_enabled || pcid_mode == PCID_OFF)
+		return;		/* no PTI: one PCID; no PCIDs: every exit flushes */
+	invalidate_user_asid(&ts->user_pcid_flush_mask, asid);
+	ts->stats.user_flush_deferred++;
+}
+
 static void write_cr3_pcid(struct mm_struct *mm, u16 asid, bool noflush)
 {
 	u64 pgd = virt_to_phys(mm->pgd), val;
+
+	if (!noflush)	/* flushes the kPCID only; its uPCID twin later */
+		invalidate_user_asid_later(this_tlbstate(), asid);
 
 	if (pcid_mode == PCID_NATIVE)
 		val = noflush ? build_cr3_noflush(pgd, asid, 0) : build_cr3(pgd, asid, 0);
@@ -153,6 +181,34 @@ static void invlpg(u64 va)
 	tlb_stats.flush_one++;
 	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
 	TLBM(tlbm_invlpg(smp_processor_id(), current_pcid(this_tlbstate()), va));
+}
+
+/* INVPCID type 0: @va's entries tagged @pcid, any PCID in CR3 (SDM Vol. 2
+ * "INVPCID"; the descriptor is {PCID in bits 11:0, linear address}). */
+static void invpcid_flush_one(u16 pcid, u64 va)
+{
+	struct { u64 pcid, addr; } desc = { pcid, va };
+
+	asm volatile("invpcid %0, %1" : : "m"(desc), "r"(0UL) : "memory");
+	TLBM(tlbm_invpcid(smp_processor_id(), 0, pcid, va));
+}
+
+/*
+ * One user page, on this CPU, for the loaded ASID (Linux's
+ * flush_tlb_one_user): INVLPG for the kPCID; with PTI the uPCID too - by
+ * INVPCID where it exists, else by the pending bit.
+ */
+static void flush_tlb_one_user(struct tlb_state *ts, u64 va)
+{
+	invlpg(va);
+	if (!pti_enabled || pcid_mode == PCID_OFF)
+		return;
+	if (invpcid_mode == INVPCID_NATIVE) {
+		invpcid_flush_one(user_pcid(ts->asid.loaded_asid), va);
+		ts->stats.invpcid_single++;
+	} else {
+		invalidate_user_asid_later(ts, ts->asid.loaded_asid);
+	}
 }
 
 u64 tlb_cr3_loads(int cpu)
@@ -323,6 +379,10 @@ static void flush_kernel_range(u64 start, u64 end)
 	}
 	for (u64 va = ALIGN_DOWN(start, PAGE_SIZE); va < end; va += PAGE_SIZE)
 		invlpg(va);
+	/* PTI made kernel pages non-global: INVLPG reached the current PCID
+	 * only, and the other slots' kPCIDs may cache the range too */
+	if (pti_enabled && pcid_mode != PCID_OFF)
+		asid_invalidate_other(&this_tlbstate()->asid);
 }
 
 /*
@@ -361,7 +421,7 @@ static void flush_tlb_func(void *info)
 		/* current before this batch: only its range changed */
 		ts->stats.flush_range++;
 		for (u64 va = ALIGN_DOWN(f->start, PAGE_SIZE); va < f->end; va += PAGE_SIZE)
-			invlpg(va);
+			flush_tlb_one_user(ts, va);
 		asid_slot_update(&ts->asid, asid, f->mm->context_id, f->end_gen);
 	} else {
 		flush_this_asid(ts);
@@ -484,27 +544,144 @@ bool tlb_checking(void)
 	return tlbcheck;
 }
 
+/* The PCIDs ring 3 and the kernel's user accesses will use: the kPCID,
+ * and with PTI the uPCID the exit loads. */
+static int exit_pcids(struct tlb_state *ts, u16 pcids[2])
+{
+	pcids[0] = current_pcid(ts);
+	if (!pti_enabled || pcid_mode == PCID_OFF)
+		return 1;
+	pcids[1] = user_pcid(ts->asid.loaded_asid);
+	return 2;
+}
+
 void __tlb_exit_to_user_check(void)
 {
 	struct tlb_state *ts;
 	struct tlbm_report r;
 	struct mm_struct *mm = current->mm;
 	unsigned long flags;
-	bool ok;
+	u16 pcids[2];
+	int n;
 
 	if (!tlbcheck || !mm)
 		return;
 	ts = this_tlbstate();
-	spin_lock_irqsave(&tlbm_lock, flags);
-	ok = tlbm_check(smp_processor_id(), current_pcid(ts), mm->context_id,
-			(u64)atomic64_read(&mm->tlb_gen_done), &r);
-	spin_unlock_irqrestore(&tlbm_lock, flags);
-	if (ok)
+	n = exit_pcids(ts, pcids);
+	for (int i = 0; i < n; i++) {
+		bool ok;
+
+		spin_lock_irqsave(&tlbm_lock, flags);
+		ok = tlbm_check(smp_processor_id(), pcids[i], mm->context_id,
+				(u64)atomic64_read(&mm->tlb_gen_done), &r);
+		spin_unlock_irqrestore(&tlbm_lock, flags);
+		if (ok)
+			continue;
+		tlbm_report_print(&r);
+		panic("tlbcheck: cpu%d returns to %s[%d] with a stale TLB entry (pcid %#x, mm ctx %llu)",
+		      smp_processor_id(), current->comm, current->pid, pcids[i],
+		      (unsigned long long)mm->context_id);
+	}
+}
+
+/*
+ * The exit to ring 3 (arch_exit_to_user_mode_prepare, interrupts off to
+ * the IRETQ/SYSRET): the CR3 value kernel/entry.S's SWITCH_TO_USER_CR3
+ * will load, in percpu.user_cr3.  Done in C so that the decision has one
+ * readable home and the TLB model hears it; the assembly only loads it.
+ *
+ * The pending bit is consumed here with one btr (consume_user_asid_flush,
+ * mm/asid.h): set -> the user CR3 is written without NOFLUSH and the uPCID
+ * is flushed; clear -> NOFLUSH keeps its entries, which is the point of
+ * PCIDs under PTI.  Nothing can set the bit again before ring 3: this
+ * CPU's flushes run with interrupts on, and they are off from here on.
+ */
+void prepare_user_cr3(void)
+{
+	struct tlb_state *ts;
+	struct mm_struct *mm;
+	u16 asid;
+	u64 pgd, val;
+	bool flush = true;
+
+	if (!pti_enabled)
 		return;
-	tlbm_report_print(&r);
-	panic("tlbcheck: cpu%d returns to %s[%d] with a stale TLB entry (pcid %u, mm ctx %llu)",
-	      smp_processor_id(), current->comm, current->pid, current_pcid(ts),
-	      (unsigned long long)mm->context_id);
+	ts = this_tlbstate();
+	mm = ts->loaded_mm;
+	asid = ts->asid.loaded_asid;
+	pgd = virt_to_phys(mm->pgd);
+	if (pcid_mode != PCID_OFF) {
+#ifdef BUG_USER_ASID_FLUSH_SKIP
+		/* BUG=user-asid-flush-skip: trust the uPCID, ignore the bit */
+		flush = false;
+#else
+		flush = consume_user_asid_flush(&ts->user_pcid_flush_mask, asid);
+#endif
+	}
+	if (pcid_mode == PCID_NATIVE)
+		val = build_cr3_user(pgd, asid, 0, !flush);
+	else	/* no PCID in the value: the CPU flushes on every write */
+		val = build_cr3_nopcid(virt_to_phys(kernel_to_user_pgd(mm->pgd)), 0);
+	this_cpu_write(user_cr3, val);
+	if (flush)
+		ts->stats.user_cr3_flush++;
+	else
+		ts->stats.user_cr3_noflush++;
+	TLBM(tlbm_cr3_write(smp_processor_id(), pcid_mode == PCID_OFF ? 0 : user_pcid(asid),
+			    !flush, mm->context_id));
+}
+
+/* PTI with PCIDs (native or virtual): the pending bitmap is in play. */
+bool tlb_user_pcids(void)
+{
+	return pti_enabled && pcid_mode != PCID_OFF;
+}
+
+/*
+ * For tests (mm/tlb_test.c), preemption off, @mm loaded: do the exit's
+ * C half (prepare_user_cr3) and check every PCID ring 3 would use, as the
+ * real exit does, then come back as an entry would.  No user CR3 is
+ * loaded, so a consumed pending bit is set again: the real next exit
+ * still owes the uPCID its flush.  False prints the model's report.
+ */
+bool tlb_check_user_exit(struct mm_struct *mm)
+{
+	struct tlb_state *ts = this_tlbstate();
+	struct tlbm_report r;
+	unsigned long flags;
+	u16 pcids[2], mask;
+	bool ok = true;
+	int n;
+
+	local_irq_save(flags);
+	mask = ts->user_pcid_flush_mask;
+	prepare_user_cr3();
+	n = exit_pcids(ts, pcids);
+	for (int i = 0; i < n && ok; i++) {
+		spin_lock(&tlbm_lock);
+		ok = tlbm_check(smp_processor_id(), pcids[i], mm->context_id,
+				(u64)atomic64_read(&mm->tlb_gen_done), &r);
+		spin_unlock(&tlbm_lock);
+	}
+	__tlb_enter_from_user();
+	ts->user_pcid_flush_mask |= mask;
+	local_irq_restore(flags);
+	if (!ok)
+		tlbm_report_print(&r);
+	return ok;
+}
+
+/* tlbcheck with PTI: the entry code switched CR3 back to the kPCID (with
+ * NOFLUSH when PCIDs exist); the model hears it here, first thing in C. */
+void __tlb_enter_from_user(void)
+{
+	struct tlb_state *ts;
+
+	if (!pti_enabled)
+		return;
+	ts = this_tlbstate();
+	TLBM(tlbm_cr3_write(smp_processor_id(), current_pcid(ts), pcid_mode != PCID_OFF,
+			    ts->loaded_mm->context_id));
 }
 
 /* ------------------------------------------------------- bring-up */
@@ -514,6 +691,11 @@ static void tlb_init_this_cpu(void)
 	struct tlb_state *ts = this_tlbstate();
 	u64 gen = (u64)atomic64_read(&ts->loaded_mm->tlb_gen);
 
+	struct percpu *pc = this_cpu();
+
+	/* what the entry code needs, in the entry page (kernel/percpu.h) */
+	pc->kernel_cr3_noflush = pcid_mode == PCID_NATIVE ? CR3_NOFLUSH : 0;
+	pc->pti = pti_enabled;
 	if (pcid_mode == PCID_NATIVE)
 		write_cr4(read_cr4() | X86_CR4_PCIDE);	/* CR3[11:0] is 0 here */
 	TLBM(tlbm_cpu_init(smp_processor_id(), pcid_mode != PCID_OFF, 0,
@@ -530,6 +712,7 @@ void tlb_init(void)
 {
 	const char *want = cmdline_get("pcid");
 	const char *check = cmdline_get("tlbcheck");
+	const char *inv = cmdline_get("invpcid");
 
 	tlbcheck = check && !strcmp(check, "on");
 	if (want && !strcmp(want, "off"))
@@ -540,13 +723,18 @@ void tlb_init(void)
 		pcid_mode = PCID_VIRTUAL;	/* the ASID logic, without the CPU's tags */
 	else
 		pcid_mode = PCID_OFF;
+	if (!boot_cpu_has(X86_FEATURE_INVPCID) || pcid_mode != PCID_NATIVE)
+		invpcid_mode = INVPCID_ABSENT;
+	else if (inv && !strcmp(inv, "off"))
+		invpcid_mode = INVPCID_OFF;	/* exercise the pending bit on Bochs */
+	else
+		invpcid_mode = INVPCID_NATIVE;
 	if (tlbcheck)
 		tlbm_reset();
 	tlb_init_this_cpu();
-	pr_info("tlb: pcid %s (%d ASIDs per CPU), invpcid %s, tlbcheck %s\n", tlb_pcid_mode(),
-		pcid_mode == PCID_OFF ? 1 : TLB_NR_DYN_ASIDS,
-		boot_cpu_has(X86_FEATURE_INVPCID) ? "present" : "absent",
-		tlbcheck ? "on" : "off");
+	pr_info("tlb: pcid %s (%d ASIDs per CPU), invpcid %s, pti %s, tlbcheck %s\n",
+		tlb_pcid_mode(), pcid_mode == PCID_OFF ? 1 : TLB_NR_DYN_ASIDS,
+		tlb_invpcid_mode(), pti_enabled ? "on" : "off", tlbcheck ? "on" : "off");
 }
 
 /*

@@ -23,6 +23,11 @@ struct tlb_cpu_stats {
 	u64 ipi_skipped_lazy;		/* CPUs not sent one: lazy, catch up at switch */
 	u64 flush_skipped_current;	/* IPIs received with the slot already current */
 	u64 lazy_catchup;		/* flushes done when a lazy CPU switched back */
+	/* page-table isolation: the exit's switch to the user CR3 */
+	u64 user_cr3_noflush;		/* uPCID current: its entries kept */
+	u64 user_cr3_flush;		/* ... flushed: pending bit consumed, or no PCID */
+	u64 user_flush_deferred;	/* uPCID flushes left to the exit (bit set) */
+	u64 invpcid_single;		/* uPCID pages flushed at once by INVPCID */
 };
 
 struct tlb_state {
@@ -30,6 +35,7 @@ struct tlb_state {
 	u64 cr3_loads;			/* CR3 writes on this CPU */
 	struct asid_cpu_state asid;	/* the ASID slots (mm/asid.h) */
 	bool is_lazy;			/* a kernel thread runs on loaded_mm */
+	u16 user_pcid_flush_mask;	/* PTI: uPCIDs owing a flush, by kPCID (asid.h) */
 	struct tlb_cpu_stats stats;
 };
 
@@ -47,7 +53,17 @@ void enter_lazy_tlb(void);			/* a kernel thread now runs on loaded_mm */
 void tlb_init(void);				/* boot CPU: PCID mode, tlbcheck */
 void tlb_pte_edit(struct mm_struct *mm, u64 addr, u64 new_gen);	/* set_pte's hook */
 void __tlb_exit_to_user_check(void);
+void prepare_user_cr3(void);			/* exit to ring 3: percpu.user_cr3 */
+const char *tlb_invpcid_mode(void);		/* "native", "off", "absent" */
 extern bool tlbcheck;				/* tlbcheck=on: the model runs */
+void __tlb_enter_from_user(void);
+/* Entry from ring 3 (kernel/entry_common.c): tell the model about the
+ * entry code's CR3 switch to the kPCID (tlbcheck=on with PTI only). */
+static inline void tlb_enter_from_user(void)
+{
+	if (tlbcheck)
+		__tlb_enter_from_user();
+}
 /* exit_to_user_mode: one test of a flag when the model is off */
 static inline void tlb_exit_to_user_check(void)
 {
@@ -56,6 +72,8 @@ static inline void tlb_exit_to_user_check(void)
 }
 bool tlb_check_mm(struct mm_struct *mm);	/* the same for tests: false = stale */
 bool tlb_checking(void);			/* tlbcheck=on? */
+bool tlb_user_pcids(void);			/* PTI with PCIDs: pending bits in play */
+bool tlb_check_user_exit(struct mm_struct *mm);	/* tests: the exit's PCIDs clean? */
 const char *tlb_pcid_mode(void);		/* "native", "virtual", "off" */
 void tlb_get_cpu_stats(int cpu, struct tlb_cpu_stats *out);
 void __flush_tlb_all(void);

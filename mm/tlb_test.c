@@ -7,7 +7,9 @@
  *   - a slot that still holds the mm but missed edits must be flushed
  *     when the mm comes back (BUG=asid-stale-noflush);
  *   - an unmap must reach another CPU that runs the mm
- *     (BUG=no-remote-flush).
+ *     (BUG=no-remote-flush);
+ *   - with PTI, a flush done under the kernel CR3 must reach the user
+ *     PCID by the next exit to ring 3 (BUG=user-asid-flush-skip).
  * The ring-3 side (user/tests/tlb.c) races real threads.
  */
 #include "kernel/ktest.h"
@@ -110,4 +112,44 @@ KTEST(tlb_unmap_reaches_other_cpu)
 			   "cpu%d still runs the mm with the unmapped page in its TLB", cpu);
 	unuse_mm(r.mm);
 	mmput(r.mm);
+}
+
+/*
+ * PTI: the unmap runs in the kernel, under the kPCID; INVLPG cannot reach
+ * the uPCID twin, which ring 3 will use.  Either INVPCID flushed it
+ * directly or the pending bit makes the exit's user-CR3 write flush it.
+ * Two exits are checked: the first after the mm got a new slot (the
+ * slot's uPCID may hold a previous mm), the second after the unmap.
+ */
+KTEST(tlb_pending_user_flush_consumed)
+{
+	struct mem_snapshot a, b;
+	struct mm_struct *mm;
+	u64 v = 0x3333;
+	bool first, second;
+
+	if (!tlb_checking())
+		KSKIP("needs tlbcheck=on");
+	if (!tlb_user_pcids())
+		KSKIP("needs pti=on and PCIDs (native or virtual)");
+	mem_snapshot(&a);
+	mm = mm_alloc();
+	KASSERT(mm);
+	KEXPECT_EQ(do_mmap_anon(mm, TA, PAGE_SIZE, PROT_READ | PROT_WRITE, true), (long)TA);
+	use_mm(mm);
+	KEXPECT(copy_to_user((void *)TA, &v, sizeof(v)) == 0);
+	preempt_disable();
+	first = tlb_check_user_exit(mm);
+	preempt_enable();
+	KEXPECT_EQ(do_munmap(mm, TA, PAGE_SIZE), 0);	/* INVLPG: the kPCID only */
+	preempt_disable();
+	second = tlb_check_user_exit(mm);
+	preempt_enable();
+	if (!first || !second)
+		ktest_fail(t, __FILE__, __LINE__,
+			   "user PCID kept stale entries: the exit skipped its pending flush");
+	unuse_mm(mm);
+	mmput(mm);
+	mem_snapshot(&b);
+	KEXPECT(mem_snapshot_same(&a, &b));
 }

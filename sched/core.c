@@ -397,8 +397,7 @@ struct task_struct *__switch_to(struct task_struct *prev, struct task_struct *ne
 	u64 top = (u64)next->stack + THREAD_SIZE;
 
 	this_cpu_write(current_task, next);
-	this_cpu_write(top_of_stack, top);
-	cpu_tss(smp_processor_id())->rsp[0] = top;	/* entries from ring 3 */
+	this_cpu_write(top_of_stack, top);	/* entries from ring 3 move here */
 	switch_user_bases(prev, next);			/* FS/GS bases (kernel/sys.c) */
 	return prev;
 }
