@@ -217,9 +217,11 @@ swapgs_restore_regs_and_return_to_usermode:
  * SWITCH_TO_KERNEL_CR3, or between the exit's SWITCH_TO_USER_CR3 and
  * IRETQ, where neither CS nor GS says which page tables are loaded.  The
  * IST stacks are mapped in the user page tables (kernel/gdt.c).
- * RBX and R14 survive do_trap (callee-saved): did we swap GS, and the CR3
- * to put back (0: none).  Putting a user CR3 back by a plain write also
- * flushes its uPCID - harmless, and these are rare.
+ * RBX and R14 survive do_trap (callee-saved): did we swap GS, and the
+ * user CR3 found (0: the kernel half was loaded).  The way back loads
+ * percpu.user_cr3 rather than R14: it is the value R14 was read from (no
+ * exit has run on this CPU since), but with its NOFLUSH bit, which a CR3
+ * read never returns - writing R14 back would flush the uPCID.
  */
 	.balign 16
 paranoid_interrupt:
@@ -245,10 +247,10 @@ paranoid_interrupt:
 2:	CLAC_IF_SMAP			/* reads kernel data: after the CR3 switch */
 	movq	%rsp, %rdi
 	call	do_trap
-	testq	%r14, %r14
+	testq	%r14, %r14		/* came in on the user page tables? */
 	jz	3f
-	movq	%r14, %cr3		/* back to the user page tables */
-3:	testl	%ebx, %ebx
+	SWITCH_TO_USER_CR3 %rax		/* then back to them: the CR3 the last */
+3:					/* exit prepared, the one r14 read */	testl	%ebx, %ebx
 	jz	4f
 	swapgs				/* give back what we found */
 4:	POP_REGS

@@ -22,11 +22,11 @@ KTEST(percpu_gs_base)
 	KEXPECT_EQ(this_cpu()->cpu, cpu);
 	/* by hand, not through the accessors under test */
 	asm volatile("movq %%gs:0, %0" : "=r"(gs0));
-	asm volatile("movl %%gs:8, %0" : "=r"(gs_cpu));
+	asm volatile("movl %%gs:%c1, %0" : "=r"(gs_cpu) : "i"(offsetof(struct percpu, cpu)));
 	KEXPECT(gs0 == per_cpu(cpu));
 	KEXPECT_EQ(gs_cpu, cpu);
 	KEXPECT_EQ(offsetof(struct percpu, self), 0);
-	KEXPECT_EQ(offsetof(struct percpu, cpu), 8);
+	KEXPECT_EQ(offsetof(struct percpu, cpu), PAGE_SIZE);	/* after the entry page */
 }
 
 /* The boot path runs on CPU 0 and printk's "cpu0:" prefix depends on it. */
