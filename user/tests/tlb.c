@@ -14,6 +14,10 @@
  *                                    threads on other CPUs read the page
  *   idle_cpu_catches_up              munmap + mmap while the reader's CPU
  *                                    is idle (lazy), then the reader wakes
+ *   pcid_reentry_noflush             two processes ping-pong on one CPU:
+ *                                    each switch back finds its ASID slot
+ *                                    and writes CR3 with NOFLUSH (counted
+ *                                    in /proc/switchyard; native PCID only)
  *
  * Why a stale entry is visible at all: the TLB is a cache the kernel must
  * invalidate by hand (INVLPG, a CR3 write, an IPI to the other CPUs: the
@@ -34,10 +38,12 @@
  */
 #include "ktap.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <sys/mman.h>
 
 #define PAGE		4096UL
@@ -1065,12 +1071,307 @@ TEST(idle_cpu_catches_up)
 	munmap(base, 2 * PAGE);
 }
 
+/* ================================================================ test 6 */
+
+/*
+ * pcid_reentry_noflush: with PCIDs the CPU tags each TLB entry with the
+ * PCID in CR3 when it was made, and a CR3 write with bit 63 set (NOFLUSH)
+ * keeps the entries of the PCID it loads (SDM Vol. 3A 4.10.1, 4.10.4.1).
+ * Each CPU keeps a few ASID slots (mm/asid.h); switching back to an mm
+ * that still owns its slot, with no flush owed since (its tlb_gen), is
+ * the case PCIDs are for: the kernel finds the slot (asid_hit) and writes
+ * CR3 without flushing (cr3_noflush).  Under PTI the return to ring 3
+ * loads the user twin of that PCID, NOFLUSH too unless a flush of it is
+ * pending (user_cr3_noflush).
+ *
+ * The parent and a forked child, both pinned to one CPU, hand a byte to
+ * each other over two pipes: every hand-over blocks one and wakes the
+ * other, so each round trip is two switches between two recently run
+ * processes.  The counters are per CPU (/proc/switchyard's "tlbN:" line):
+ * other work on that CPU can only add to them, so only lower bounds are
+ * checked - each of the three grows by at least the number of round trips.
+ * A few rounds run before the first reading: the fork write-protected the
+ * parent's pages (a flush it is owed) and the child's first writes break
+ * copy-on-write, so their first switches flush for good reasons.
+ *
+ * Only with pcid_mode native: "virtual" (QEMU's TCG has no PCID) still
+ * keeps the slots (asid_hit counts), but CR3 gets neither a PCID nor
+ * NOFLUSH, so every write flushes and counts as cr3_flush; "off" has one
+ * slot, flushed on every switch.
+ */
+#define COUNTERS	"/proc/switchyard"
+#define PP_ROUNDS	200
+#define PP_WARMUP	8
+
+struct tlb_counters {
+	unsigned long cr3_noflush, cr3_flush, asid_hit, asid_miss;
+	unsigned long user_cr3_noflush, user_cr3_flush, user_flush_deferred;
+	unsigned long invpcid_single;
+};
+
+/* The whole of /proc/switchyard (one snapshot, generated at open): its
+ * length, or -1. */
+static ssize_t read_counters(char *buf, size_t size)
+{
+	int fd = open(COUNTERS, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	ssize_t n;
+	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+/* The line of BUF that starts with PREFIX (up to its newline) into OUT,
+ * without the prefix; 0, or -1 if there is none. */
+static int counters_line(const char *buf, const char *prefix, char *out, size_t size)
+{
+	size_t plen = strlen(prefix);
+	for (const char *line = buf; *line; ) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		if (len >= plen && strncmp(line, prefix, plen) == 0) {
+			len -= plen;
+			if (len >= size)
+				len = size - 1;
+			memcpy(out, line + plen, len);
+			out[len] = '\0';
+			return 0;
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return -1;
+}
+
+/* "NAME VALUE" in a tlbN line; the leading space keeps "cr3_noflush"
+ * from matching inside "user_cr3_noflush".  0, or -1 if missing. */
+static int counter_value(const char *line, const char *name, unsigned long *value)
+{
+	char key[48];
+	snprintf(key, sizeof(key), " %s ", name);
+	const char *at = strstr(line, key);
+	if (!at)
+		return -1;
+	char *end;
+	*value = strtoul(at + strlen(key), &end, 10);
+	return end == at + strlen(key) ? -1 : 0;
+}
+
+/* CPU's tlbN counters: 0, or -1 (and a failure naming what is missing). */
+static int read_tlb_counters(int cpu, struct tlb_counters *c)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{ "cr3_noflush", offsetof(struct tlb_counters, cr3_noflush) },
+		{ "cr3_flush", offsetof(struct tlb_counters, cr3_flush) },
+		{ "asid_hit", offsetof(struct tlb_counters, asid_hit) },
+		{ "asid_miss", offsetof(struct tlb_counters, asid_miss) },
+		{ "user_cr3_noflush", offsetof(struct tlb_counters, user_cr3_noflush) },
+		{ "user_cr3_flush", offsetof(struct tlb_counters, user_cr3_flush) },
+		{ "user_flush_deferred", offsetof(struct tlb_counters, user_flush_deferred) },
+		{ "invpcid_single", offsetof(struct tlb_counters, invpcid_single) },
+	};
+	char buf[8192], prefix[16], line[512];
+
+	if (read_counters(buf, sizeof(buf)) <= 0) {
+		FAIL("read %s: %s", COUNTERS, errname(errno));
+		return -1;
+	}
+	snprintf(prefix, sizeof(prefix), "tlb%d:", cpu);
+	if (counters_line(buf, prefix, line, sizeof(line)) != 0) {
+		FAIL("%s has no \"%s\" line", COUNTERS, prefix);
+		return -1;
+	}
+	/* LINE is what follows "tlbN:", so it starts with a space */
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (counter_value(line, fields[i].name,
+				  (unsigned long *)((char *)c + fields[i].offset)) != 0) {
+			FAIL("%s: no %s in \"%s%s\"", COUNTERS, fields[i].name, prefix, line);
+			return -1;
+		}
+	return 0;
+}
+
+/* The child: echo each byte back, from CPU only, until the parent closes
+ * its end (EOF). */
+static void pingpong_child(int cpu, int in, int out)
+{
+	char c;
+	ssize_t n;
+	long rounds = 0;
+
+	while ((n = read(in, &c, 1)) == 1) {
+		int now = current_cpu();
+		if (now != cpu) {
+			FAIL("child, round %ld: runs on cpu %d, pinned to %d", rounds, now, cpu);
+			break;
+		}
+		if (write(out, &c, 1) != 1) {
+			FAIL("child, round %ld: write: %s", rounds, errname(errno));
+			break;
+		}
+		rounds++;
+	}
+	if (n < 0)
+		FAIL("child, round %ld: read: %s", rounds, errname(errno));
+	CHILD_EXIT();
+}
+
+/* ROUNDS round trips through the child, stopping at END (ns): how many
+ * were completed. */
+static long ping_pong(int out, int in, long rounds, long long end)
+{
+	long done = 0;
+
+	while (done < rounds && now_ns() < end) {
+		char c = (char)done;
+		if (write(out, &c, 1) != 1) {
+			FAIL("round %ld: write to the child: %s", done, errname(errno));
+			break;
+		}
+		ssize_t n = read(in, &c, 1);
+		if (n != 1) {
+			FAIL("round %ld: read from the child: %s", done,
+			     n == 0 ? "end of file (the child is gone)" : errname(errno));
+			break;
+		}
+		done++;
+	}
+	return done;
+}
+
+/* A counter that must have grown by at least WANT: fail naming it if not. */
+static void expect_growth(const char *name, unsigned long before, unsigned long after,
+			  long want, int cpu, const char *why)
+{
+	long grew = (long)(after - before);
+	if (grew < want)
+		FAIL("%s on cpu %d grew by %ld over %ld round trips, expected at least %ld: %s",
+		     name, cpu, grew, want, want, why);
+}
+
+TEST(pcid_reentry_noflush)
+{
+	char buf[8192], mode[32], pti[16];
+
+	if (read_counters(buf, sizeof(buf)) <= 0)
+		SKIP("not running on Switchyard (no " COUNTERS ")");
+	if (counters_line(buf, "pcid_mode: ", mode, sizeof(mode)) != 0)
+		snprintf(mode, sizeof(mode), "unknown");
+	if (strcmp(mode, "native") != 0)
+		SKIP("the CPU tags nothing: CR3 writes always flush (pcid_mode %s)", mode);
+	if (counters_line(buf, "pti: ", pti, sizeof(pti)) != 0)
+		snprintf(pti, sizeof(pti), "unknown");
+	int user_check = strcmp(pti, "on") == 0;
+
+	int cpu = cpus[ncpus - 1];
+	ASSERT(pin_to(cpu) == 0);
+	int to_child[2], to_parent[2];
+	if (pipe(to_child) != 0) {
+		FAIL("pipe: %s", errname(errno));
+		unpin();
+		return;
+	}
+	if (pipe(to_parent) != 0) {
+		FAIL("pipe: %s", errname(errno));
+		close(to_child[0]);
+		close(to_child[1]);
+		unpin();
+		return;
+	}
+	/* a child that dies early must not take the parent with SIGPIPE */
+	struct sigaction ign, old_pipe;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &old_pipe);
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(to_child[1]);
+		close(to_parent[0]);
+		/* inherits the pinning; pin again so a lost mask shows */
+		if (pin_to(cpu) != 0)
+			FAIL("child: could not pin to cpu %d", cpu);
+		else
+			pingpong_child(cpu, to_child[0], to_parent[1]);
+		CHILD_EXIT();
+	}
+	close(to_child[0]);
+	close(to_parent[1]);
+	if (pid < 0) {
+		FAIL("fork: %s", errname(errno));
+		close(to_child[1]);
+		close(to_parent[0]);
+		sigaction(SIGPIPE, &old_pipe, NULL);
+		unpin();
+		return;
+	}
+
+	long n = iters(PP_ROUNDS), done = 0;
+	long long end = now_ns() + budget_ms * 1000000LL;
+	struct tlb_counters before, after;
+	int counted = 0;
+	long warm = ping_pong(to_child[1], to_parent[0], PP_WARMUP, end);
+	if (warm != PP_WARMUP && !ktap.failed)
+		FAIL("only %ld of %d warm-up round trips in the %ld ms budget",
+		     warm, PP_WARMUP, budget_ms);
+	if (warm == PP_WARMUP && read_tlb_counters(cpu, &before) == 0) {
+		long long start = now_ns();
+		done = ping_pong(to_child[1], to_parent[0], n, end);
+		long ms = (long)((now_ns() - start) / 1000000);
+		counted = read_tlb_counters(cpu, &after) == 0;
+		if (counted)
+			DIAG("cpu %d, %ld of %ld round trips in %ld ms, pti %s: cr3_noflush +%lu "
+			     "cr3_flush +%lu asid_hit +%lu asid_miss +%lu user_cr3_noflush +%lu "
+			     "user_cr3_flush +%lu user_flush_deferred +%lu invpcid_single +%lu",
+			     cpu, done, n, ms, pti,
+			     after.cr3_noflush - before.cr3_noflush,
+			     after.cr3_flush - before.cr3_flush,
+			     after.asid_hit - before.asid_hit,
+			     after.asid_miss - before.asid_miss,
+			     after.user_cr3_noflush - before.user_cr3_noflush,
+			     after.user_cr3_flush - before.user_cr3_flush,
+			     after.user_flush_deferred - before.user_flush_deferred,
+			     after.invpcid_single - before.invpcid_single);
+	}
+	if (current_cpu() != cpu)
+		FAIL("the parent runs on cpu %d, pinned to %d", current_cpu(), cpu);
+
+	close(to_child[1]);		/* EOF: the child exits */
+	int status = wait_for(pid);
+	close(to_parent[0]);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	unpin();
+	EXPECT_EXIT(status, 0);
+
+	if (!counted)
+		return;
+	if (done < n)
+		DIAG("the %ld ms budget ended the loop early (seconds=S raises it)", budget_ms);
+	EXPECT_GT(done, 0);
+	expect_growth("asid_hit", before.asid_hit, after.asid_hit, done, cpu,
+		      "switching back to a process run a moment ago did not find its ASID slot");
+	expect_growth("cr3_noflush", before.cr3_noflush, after.cr3_noflush, done, cpu,
+		      "switching back wrote CR3 without NOFLUSH, dropping the PCID's entries");
+	if (user_check)
+		expect_growth("user_cr3_noflush", before.user_cr3_noflush, after.user_cr3_noflush,
+			      done, cpu, "the exit to ring 3 flushed the user PCID (pti on)");
+}
+
 static const struct ktap_test tests[] = {
 	T(munmap_remap_never_stale),
 	T(mprotect_readonly_never_writable),
 	T(more_processes_than_asids),
 	T(fork_cow_under_readers),
 	T(idle_cpu_catches_up),
+	T(pcid_reentry_noflush),
 };
 
 /* Take `iters=N` and `seconds=S` out of argv (the rest are test patterns). */
