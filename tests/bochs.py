@@ -48,8 +48,11 @@ UTEST = os.environ.get("BOCHS_UTEST", "fpu,switchyard,tlb")
 # Each boot: extra command-line words.  The default backend (Bochs 2.7's
 # XSAVES fails the kernel's self-test, so the kernel runs its software
 # XSAVES: the compacted layout with AVX-512 state), then the best native
-# one that works there, XSAVEOPT.
-VARIANTS = ("", "fpu=xsaveopt")
+# one that works there, XSAVEOPT.  Then the TLB paths the default boot
+# (PTI on, native PCID and INVPCID) does not take: invpcid=off, where a
+# uPCID flush always waits for the exit's pending bit, and pti=off, where
+# the kernel and ring 3 share one PCID per ASID.
+VARIANTS = ("", "fpu=xsaveopt", "invpcid=off", "pti=off")
 # Boot-log feature-table rows ("cpu:   NAME   state") each model must show
 # as "native"; tigerlake per platform.md, the others from Bochs' CPUID.
 FEATURES = {

@@ -56,8 +56,10 @@ STAGES = ("unit", "boot", "bochs", "run", "screen", "gdb", "bugs")
 OPTIONAL_STAGES = ()
 # A "+word" suffix adds kernel command-line words: the FPU backends other
 # than the CPU's best (QEMU: xsaveopt) each get a whole run of the suite.
-DEFAULT_CONFIGS = ("bios-smp1", "bios-smp4", "uefi-smp2", "bios-smp2+fpu=xsave",
-                   "bios-smp2+fpu=fxsave", "bios-smp2+fpu=xsaves-model")
+# bios-smp4 boots with page-table isolation (the default), bios-smp4+pti=off
+# without: the TLB issue asks for both on four CPUs.
+DEFAULT_CONFIGS = ("bios-smp1", "bios-smp4", "bios-smp4+pti=off", "uefi-smp2",
+                   "bios-smp2+fpu=xsave", "bios-smp2+fpu=fxsave", "bios-smp2+fpu=xsaves-model")
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 PANIC = "Kernel panic - not syncing"
