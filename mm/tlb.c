@@ -31,6 +31,16 @@
  * The CR3 value is built in one place (build_cr3*, mm/asid.c), so LAM's
  * bits 61/62 will join it there.
  *
+ * Page-table isolation (mm/pti.c, pti=on by default) gives each ASID two
+ * PCIDs: the kPCID the kernel runs under and the uPCID ring 3 runs under
+ * (mm/asid.h).  Everything above happens under the kPCID; the uPCID is
+ * only loaded by kernel/entry.S on the way out, with the value
+ * prepare_user_cr3() leaves in percpu.user_cr3.  So every flush done here
+ * owes the uPCID the same flush: a flushing CR3 write and a range flush
+ * without INVPCID set the ASID's bit in the per-CPU user_pcid_flush_mask
+ * (invalidate_user_asid_later), and the exit consumes it (seed 003); with
+ * INVPCID a range flush reaches the uPCID at once (flush_tlb_one_user).
+ *
  * tlbcheck=on feeds a model of a PCID-tagged TLB (mm/tlb_model.c) with
  * every TLB-affecting instruction executed here and every page-table edit,
  * and checks on each return to ring 3 that the PCID the task runs under

@@ -13,7 +13,7 @@
 
 struct mm_struct;
 
-/* Per-CPU counters (the monitor's "tlb" command, /proc/switchyard). */
+/* Per-CPU counters (/proc/switchyard's tlbN lines). */
 struct tlb_cpu_stats {
 	u64 cr3_noflush;		/* CR3 writes with NOFLUSH: the slot was current */
 	u64 cr3_flush;			/* ... without: new slot, stale slot, or no PCID */
