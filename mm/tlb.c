@@ -565,33 +565,44 @@ static int exit_pcids(struct tlb_state *ts, u16 pcids[2])
 	return 2;
 }
 
-void __tlb_exit_to_user_check(void)
+/*
+ * Do the PCIDs of this exit (exit_pcids) hold nothing stale for @mm?
+ * False fills @r and names the PCID in @bad.
+ */
+static bool exit_pcids_clean(struct tlb_state *ts, struct mm_struct *mm,
+			     struct tlbm_report *r, u16 *bad)
 {
-	struct tlb_state *ts;
-	struct tlbm_report r;
-	struct mm_struct *mm = current->mm;
-	unsigned long flags;
 	u16 pcids[2];
-	int n;
+	int n = exit_pcids(ts, pcids);
 
-	if (!tlbcheck || !mm)
-		return;
-	ts = this_tlbstate();
-	n = exit_pcids(ts, pcids);
 	for (int i = 0; i < n; i++) {
+		unsigned long flags;
 		bool ok;
 
 		spin_lock_irqsave(&tlbm_lock, flags);
 		ok = tlbm_check(smp_processor_id(), pcids[i], mm->context_id,
-				(u64)atomic64_read(&mm->tlb_gen_done), &r);
+				(u64)atomic64_read(&mm->tlb_gen_done), r);
 		spin_unlock_irqrestore(&tlbm_lock, flags);
-		if (ok)
-			continue;
-		tlbm_report_print(&r);
-		panic("tlbcheck: cpu%d returns to %s[%d] with a stale TLB entry (pcid %#x, mm ctx %llu)",
-		      smp_processor_id(), current->comm, current->pid, pcids[i],
-		      (unsigned long long)mm->context_id);
+		if (!ok) {
+			*bad = pcids[i];
+			return false;
+		}
 	}
+	return true;
+}
+
+void __tlb_exit_to_user_check(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct tlbm_report r;
+	u16 bad;
+
+	if (!tlbcheck || !mm || exit_pcids_clean(this_tlbstate(), mm, &r, &bad))
+		return;
+	tlbm_report_print(&r);
+	panic("tlbcheck: cpu%d returns to %s[%d] with a stale TLB entry (pcid %#x, mm ctx %llu)",
+	      smp_processor_id(), current->comm, current->pid, bad,
+	      (unsigned long long)mm->context_id);
 }
 
 /*
@@ -659,20 +670,13 @@ bool tlb_check_user_exit(struct mm_struct *mm)
 	struct tlb_state *ts = this_tlbstate();
 	struct tlbm_report r;
 	unsigned long flags;
-	u16 pcids[2], mask;
-	bool ok = true;
-	int n;
+	u16 mask, bad;
+	bool ok;
 
 	local_irq_save(flags);
 	mask = ts->user_pcid_flush_mask;
 	prepare_user_cr3();
-	n = exit_pcids(ts, pcids);
-	for (int i = 0; i < n && ok; i++) {
-		spin_lock(&tlbm_lock);
-		ok = tlbm_check(smp_processor_id(), pcids[i], mm->context_id,
-				(u64)atomic64_read(&mm->tlb_gen_done), &r);
-		spin_unlock(&tlbm_lock);
-	}
+	ok = exit_pcids_clean(ts, mm, &r, &bad);
 	__tlb_enter_from_user();
 	ts->user_pcid_flush_mask |= mask;
 	local_irq_restore(flags);
@@ -724,6 +728,13 @@ void tlb_init(void)
 	const char *check = cmdline_get("tlbcheck");
 	const char *inv = cmdline_get("invpcid");
 
+	/* a mistyped value should not silently test the wrong thing */
+	if (want && strcmp(want, "on") && strcmp(want, "off"))
+		pr_warn("tlb: unknown value pcid=%s, ignored\n", want);
+	if (inv && strcmp(inv, "on") && strcmp(inv, "off"))
+		pr_warn("tlb: unknown value invpcid=%s, ignored\n", inv);
+	if (check && strcmp(check, "on") && strcmp(check, "off"))
+		pr_warn("tlb: unknown value tlbcheck=%s, ignored\n", check);
 	tlbcheck = check && !strcmp(check, "on");
 	if (want && !strcmp(want, "off"))
 		pcid_mode = PCID_OFF;

@@ -175,6 +175,27 @@ UNIT_TEST(cr3_layout)
 	CHECK_EQ(CR3_PTI_USER_PGTABLE_BIT, 12);
 }
 
+/* PTI: the user CR3 of a pair, and the entry code's way back from it
+ * (kernel/entry.S: clear bits 12 and 11, add NOFLUSH with PCIDs). */
+UNIT_TEST(cr3_pti_user_twin)
+{
+	u64 pgd = 0x12344000ULL;	/* a pair: 8 KiB aligned */
+	u64 entry_mask = ~((1ULL << CR3_PTI_USER_PGTABLE_BIT) | (1ULL << CR3_PTI_PCID_USER_BIT));
+
+	host_printk_reset();
+	CHECK_EQ(build_cr3_user(pgd, 1, 0, false), 0x12345802ULL);
+	CHECK_EQ(build_cr3_user(pgd, 1, 0, true), (1ULL << 63) | 0x12345802ULL);
+	CHECK_EQ(build_cr3_user(pgd, 0, CR3_LAM_U57, false), (1ULL << 61) | 0x12345801ULL);
+	for (u16 a = 0; a < TLB_NR_DYN_ASIDS; a++) {
+		u64 user = build_cr3_user(pgd, a, CR3_LAM_U48, false);
+
+		CHECK_EQ(user & CR3_PCID_MASK, user_pcid(a));
+		CHECK_EQ(user & entry_mask, build_cr3(pgd, a, CR3_LAM_U48));
+		CHECK_EQ((user & entry_mask) | CR3_NOFLUSH, build_cr3_noflush(pgd, a, CR3_LAM_U48));
+	}
+	CHECK_EQ(host_printk_errors, 0);
+}
+
 UNIT_TEST(cr3_bad_arguments_reported)
 {
 	host_printk_reset();

@@ -41,6 +41,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -231,6 +232,22 @@ ktap_fail(const char *file, int line, const char *fmt, ...)
 } while (0)
 
 /* ---------------------------------------------------------------- helpers */
+
+/* The whole of PATH (e.g. a /proc file, generated at open) into BUF, NUL
+ * terminated: its length, or -1 (errno from open). */
+static inline ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	ssize_t n;
+	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
 
 /* Wait for PID; its raw wait status, or -1 (and a failure) on error. */
 static inline int wait_for(pid_t pid)

@@ -26,20 +26,6 @@ static int on_switchyard(void)
 		SKIP("not running on Switchyard (no " COUNTERS ")");	\
 } while (0)
 
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	size_t len = 0;
-	ssize_t n;
-	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
-
 TEST(proc_meminfo)
 {
 	char buf[8192];

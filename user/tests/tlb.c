@@ -1113,16 +1113,7 @@ struct tlb_counters {
  * length, or -1. */
 static ssize_t read_counters(char *buf, size_t size)
 {
-	int fd = open(COUNTERS, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	size_t len = 0;
-	ssize_t n;
-	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
+	return read_file(COUNTERS, buf, size);
 }
 
 /* The line of BUF that starts with PREFIX (up to its newline) into OUT,
