@@ -52,14 +52,7 @@ static unsigned long exit_to_user_mode_loop(struct pt_regs *regs, unsigned long 
 static void arch_exit_to_user_mode_prepare(struct pt_regs *regs)
 {
 	fpu_exit_to_user();		/* lazy restore (fpu/core.c) */
-	prepare_user_cr3();		/* PTI: the user CR3, pending flush (mm/tlb.c) */
-	tlb_exit_to_user_check();	/* tlbcheck=on: no stale entry (mm/tlb.c) */
-}
-
-/* First thing in C after an entry from ring 3 (do_trap, do_syscall_64). */
-void enter_from_user_mode(void)
-{
-	tlb_enter_from_user();		/* tlbcheck: the entry's CR3 switch (mm/tlb.c) */
+	tlb_exit_to_user();		/* PTI's user CR3, tlbcheck (mm/tlb.c) */
 }
 
 void exit_to_user_mode(struct pt_regs *regs)

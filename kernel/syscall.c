@@ -75,7 +75,6 @@ bool do_syscall_64(struct pt_regs *regs)
 {
 	long nr = (long)regs->error_code;	/* orig_ax: the number */
 
-	enter_from_user_mode();
 	local_irq_enable();
 	if (nr >= 0 && nr < NR_syscalls && sys_call_table[nr])
 		regs->ax = sys_call_table[nr](regs);

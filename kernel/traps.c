@@ -248,8 +248,6 @@ static void do_user_exception(struct pt_regs *regs)
 
 void do_trap(struct pt_regs *regs)
 {
-	if (user_mode(regs))
-		enter_from_user_mode();
 	if (regs->vector == X86_TRAP_PF) {
 		/* CR2 first, before anything that might fault (see mm/fault.c) */
 		u64 cr2 = read_cr2();

@@ -566,38 +566,51 @@ static int exit_pcids(struct tlb_state *ts, u16 pcids[2])
 }
 
 /*
- * Do the PCIDs of this exit (exit_pcids) hold nothing stale for @mm?
- * False fills @r and names the PCID in @bad.
+ * tlbcheck, at an exit to ring 3: everything the model must hear and check
+ * there, in ONE hold of its lock - one lock for all CPUs, taken on every
+ * exit, is the checker's bottleneck (four vCPUs on two host threads spin
+ * for a long time whenever its holder's host thread is descheduled):
+ *   1. with PTI, the user-CR3 write prepare_user_cr3() decided on
+ *      (@user_noflush), which the assembly performs after this;
+ *   2. the check of every PCID of this exit (exit_pcids);
+ *   3. with PTI, the entry's switch back to the kPCID (NOFLUSH with
+ *      PCIDs), told in advance: between this exit and the next entry this
+ *      CPU runs only ring 3 and, at most, the NMI path, which executes no
+ *      operation the model tracks, so telling it now is exact.
+ * False fills @r and names the stale PCID in @bad.
  */
-static bool exit_pcids_clean(struct tlb_state *ts, struct mm_struct *mm,
-			     struct tlbm_report *r, u16 *bad)
+static bool tlbm_exit_to_user(struct tlb_state *ts, struct mm_struct *mm, bool user_noflush,
+			      struct tlbm_report *r, u16 *bad)
 {
+	int cpu = smp_processor_id();
 	u16 pcids[2];
 	int n = exit_pcids(ts, pcids);
+	unsigned long flags;
+	bool ok = true;
 
-	for (int i = 0; i < n; i++) {
-		unsigned long flags;
-		bool ok;
-
-		spin_lock_irqsave(&tlbm_lock, flags);
-		ok = tlbm_check(smp_processor_id(), pcids[i], mm->context_id,
+	spin_lock_irqsave(&tlbm_lock, flags);
+	if (pti_enabled)
+		tlbm_cr3_write(cpu, pcid_mode == PCID_OFF ? 0 : user_pcid(ts->asid.loaded_asid),
+			       user_noflush, mm->context_id);
+	for (int i = 0; i < n && ok; i++) {
+		ok = tlbm_check(cpu, pcids[i], mm->context_id,
 				(u64)atomic64_read(&mm->tlb_gen_done), r);
-		spin_unlock_irqrestore(&tlbm_lock, flags);
-		if (!ok) {
+		if (!ok)
 			*bad = pcids[i];
-			return false;
-		}
 	}
-	return true;
+	if (pti_enabled)
+		tlbm_cr3_write(cpu, current_pcid(ts), pcid_mode != PCID_OFF, mm->context_id);
+	spin_unlock_irqrestore(&tlbm_lock, flags);
+	return ok;
 }
 
-void __tlb_exit_to_user_check(void)
+void __tlb_exit_to_user_check(bool user_noflush)
 {
 	struct mm_struct *mm = current->mm;
 	struct tlbm_report r;
 	u16 bad;
 
-	if (!tlbcheck || !mm || exit_pcids_clean(this_tlbstate(), mm, &r, &bad))
+	if (!tlbcheck || !mm || tlbm_exit_to_user(this_tlbstate(), mm, user_noflush, &r, &bad))
 		return;
 	tlbm_report_print(&r);
 	panic("tlbcheck: cpu%d returns to %s[%d] with a stale TLB entry (pcid %#x, mm ctx %llu)",
@@ -610,6 +623,7 @@ void __tlb_exit_to_user_check(void)
  * the IRETQ/SYSRET): the CR3 value kernel/entry.S's SWITCH_TO_USER_CR3
  * will load, in percpu.user_cr3.  Done in C so that the decision has one
  * readable home and the TLB model hears it; the assembly only loads it.
+ * Returns whether that write keeps the uPCID's entries (NOFLUSH).
  *
  * The pending bit is consumed here with one btr (consume_user_asid_flush,
  * mm/asid.h): set -> the user CR3 is written without NOFLUSH and the uPCID
@@ -617,7 +631,7 @@ void __tlb_exit_to_user_check(void)
  * PCIDs under PTI.  Nothing can set the bit again before ring 3: this
  * CPU's flushes run with interrupts on, and they are off from here on.
  */
-void prepare_user_cr3(void)
+bool prepare_user_cr3(void)
 {
 	struct tlb_state *ts;
 	struct mm_struct *mm;
@@ -626,7 +640,7 @@ void prepare_user_cr3(void)
 	bool flush = true;
 
 	if (!pti_enabled)
-		return;
+		return false;
 	ts = this_tlbstate();
 	mm = ts->loaded_mm;
 	asid = ts->asid.loaded_asid;
@@ -648,8 +662,7 @@ void prepare_user_cr3(void)
 		ts->stats.user_cr3_flush++;
 	else
 		ts->stats.user_cr3_noflush++;
-	TLBM(tlbm_cr3_write(smp_processor_id(), pcid_mode == PCID_OFF ? 0 : user_pcid(asid),
-			    !flush, mm->context_id));
+	return !flush;
 }
 
 /* PTI with PCIDs (native or virtual): the pending bitmap is in play. */
@@ -660,10 +673,9 @@ bool tlb_user_pcids(void)
 
 /*
  * For tests (mm/tlb_test.c), preemption off, @mm loaded: do the exit's
- * C half (prepare_user_cr3) and check every PCID ring 3 would use, as the
- * real exit does, then come back as an entry would.  No user CR3 is
- * loaded, so a consumed pending bit is set again: the real next exit
- * still owes the uPCID its flush.  False prints the model's report.
+ * C half (prepare_user_cr3) and its model work, as the real exit does.
+ * No user CR3 is loaded, so a consumed pending bit is set again: the real
+ * next exit still owes the uPCID its flush.  False prints the report.
  */
 bool tlb_check_user_exit(struct mm_struct *mm)
 {
@@ -675,27 +687,12 @@ bool tlb_check_user_exit(struct mm_struct *mm)
 
 	local_irq_save(flags);
 	mask = ts->user_pcid_flush_mask;
-	prepare_user_cr3();
-	ok = exit_pcids_clean(ts, mm, &r, &bad);
-	__tlb_enter_from_user();
+	ok = tlbm_exit_to_user(ts, mm, prepare_user_cr3(), &r, &bad);
 	ts->user_pcid_flush_mask |= mask;
 	local_irq_restore(flags);
 	if (!ok)
 		tlbm_report_print(&r);
 	return ok;
-}
-
-/* tlbcheck with PTI: the entry code switched CR3 back to the kPCID (with
- * NOFLUSH when PCIDs exist); the model hears it here, first thing in C. */
-void __tlb_enter_from_user(void)
-{
-	struct tlb_state *ts;
-
-	if (!pti_enabled)
-		return;
-	ts = this_tlbstate();
-	TLBM(tlbm_cr3_write(smp_processor_id(), current_pcid(ts), pcid_mode != PCID_OFF,
-			    ts->loaded_mm->context_id));
 }
 
 /* ------------------------------------------------------- bring-up */

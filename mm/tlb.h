@@ -52,23 +52,21 @@ void flush_tlb_mm_range_gen(struct mm_struct *mm, u64 start, u64 end, u64 start_
 void enter_lazy_tlb(void);			/* a kernel thread now runs on loaded_mm */
 void tlb_init(void);				/* boot CPU: PCID mode, tlbcheck */
 void tlb_pte_edit(struct mm_struct *mm, u64 addr, u64 new_gen);	/* set_pte's hook */
-void __tlb_exit_to_user_check(void);
-void prepare_user_cr3(void);			/* exit to ring 3: percpu.user_cr3 */
+bool prepare_user_cr3(void);			/* PTI: percpu.user_cr3; true = NOFLUSH */
+void __tlb_exit_to_user_check(bool user_noflush);
 const char *tlb_invpcid_mode(void);		/* "native", "off", "absent" */
 extern bool tlbcheck;				/* tlbcheck=on: the model runs */
-void __tlb_enter_from_user(void);
-/* Entry from ring 3 (kernel/entry_common.c): tell the model about the
- * entry code's CR3 switch to the kPCID (tlbcheck=on with PTI only). */
-static inline void tlb_enter_from_user(void)
+/*
+ * The TLB's part of every exit to ring 3 (arch_exit_to_user_mode_prepare,
+ * interrupts off): the user CR3 under PTI, then, with tlbcheck=on, the
+ * model's check - one test of a flag when the model is off.
+ */
+static inline void tlb_exit_to_user(void)
 {
+	bool user_noflush = prepare_user_cr3();
+
 	if (tlbcheck)
-		__tlb_enter_from_user();
-}
-/* exit_to_user_mode: one test of a flag when the model is off */
-static inline void tlb_exit_to_user_check(void)
-{
-	if (tlbcheck)
-		__tlb_exit_to_user_check();
+		__tlb_exit_to_user_check(user_noflush);
 }
 bool tlb_check_mm(struct mm_struct *mm);	/* the same for tests: false = stale */
 bool tlb_checking(void);			/* tlbcheck=on? */

@@ -263,6 +263,5 @@ void __noreturn do_task_dead(void);
 struct pt_regs;
 void irqentry_exit(struct pt_regs *regs);
 void exit_to_user_mode(struct pt_regs *regs);
-void enter_from_user_mode(void);	/* kernel/entry_common.c */
 
 #endif
