@@ -1,9 +1,12 @@
 /*
  * tlb.h - loading address spaces and flushing TLBs.
  *
- * switch_mm() is the only code that writes CR3 (through write_cr3() in
- * mm/tlb.c).  The TLB issue adds PCIDs and the LAM issue the LAM bits: both
- * become part of the one CR3 value built there.
+ * switch_mm() is the only code that loads another address space into CR3
+ * (through write_cr3() in mm/tlb.c); the CR3 value is built in one place
+ * (build_cr3*, mm/asid.c), where PCIDs are and LAM's bits will be.  With
+ * page-table isolation kernel/entry.S also writes CR3, but only to switch
+ * between the two halves of the loaded PGD pair, and the exit's value is
+ * the one prepare_user_cr3() built.
  */
 #ifndef MM_TLB_H
 #define MM_TLB_H
