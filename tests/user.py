@@ -363,6 +363,13 @@ def run_checks(build, timeout=120, jobs=2, logdir=None):
                                      "--run", "/bin/exitcode 0"], 0,
              ["run: segv: killed by signal 11", 'argv[2] = "words"',
               "run: /bin/hello two words: exit status 0", "run: /bin/exitcode 0: exit status 0"]),
+            # bad kernel command-line words: each reported, the default kept, the boot goes on
+            ("bad command-line values", ["--append", "pti=maybe invpcid=sometimes pcid=perhaps "
+                                         "tlbcheck=yes fpu=x87", "--run", "/bin/exitcode 0"], 0,
+             ["pti: unknown value pti=maybe, using on", "tlb: unknown value pcid=perhaps, ignored",
+              "tlb: unknown value invpcid=sometimes, ignored",
+              "tlb: unknown value tlbcheck=yes, ignored", "fpu: unknown fpu=x87",
+              "pti on, tlbcheck off", "run: /bin/exitcode 0: exit status 0"]),
         ]
         results = []
         if compiled.returncode == 0:
