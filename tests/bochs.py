@@ -138,15 +138,9 @@ def stage_one(args, report, run, extra):
                     run.tail(error.output.decode("utf-8", "replace")))
         return
     status, stderr, timings = boot(build, text, serial_log, args.timeout)
-    try:
-        with open(serial_log, "rb") as f:
-            log = f.read().decode("utf-8", "replace")
-    except FileNotFoundError:
-        log = ""
-
+    log = run.read_serial_log(serial_log)
     result = ktap.parse(log)
-    counts = result.counts()
-    broken = counts[ktap.FAIL] + counts[ktap.CRASHED] + user.broken_count(result)
+    broken = run.broken_count(result)
     exits = re.findall(r"^machine_exit: code (\d+)\r?$", log, re.M)
     code = int(exits[-1]) if exits else None
     problems = []
@@ -157,12 +151,8 @@ def stage_one(args, report, run, extra):
         if status == 0:
             why = "timed out after %d s (booted, but no machine_exit)" % args.timeout
         problems.append(why)
-    elif code == 2:
-        problems.append("the kernel panicked (machine_exit: code 2)")
-    elif code == 0 and broken:
-        problems.append("the kernel exited with success but %d test(s) failed" % broken)
-    elif code == 1 and not broken:
-        problems.append("the kernel exited with 'tests failed' but no KTAP result failed")
+    else:
+        problems += run.exit_code_problems(code, broken)
     problems += [e for e in result.errors if e not in problems]
 
     # Reported like the boot stage's lines (tests/run.py report_lines).

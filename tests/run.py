@@ -253,6 +253,33 @@ def walk_subtests(test, prefix=()):
 
 # ---------------------------------------------------------------- boot stage
 
+def read_serial_log(path):
+    """A boot's serial log as text; '' if it wrote none."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+
+
+def broken_count(result):
+    """Failed or crashed results in a parsed log, kernel and ring-3 ones."""
+    counts = result.counts()
+    return counts[ktap.FAIL] + counts[ktap.CRASHED] + user.broken_count(result)
+
+
+def exit_code_problems(code, broken):
+    """What the kernel's machine_exit code (0 success, 1 tests failed,
+    2 panic) says, checked against BROKEN failed results; [] if it agrees."""
+    if code == 2:
+        return ["the kernel panicked (machine_exit: code 2)"]
+    if code == 0 and broken:
+        return ["the kernel exited with success but %d test(s) failed" % broken]
+    if code == 1 and not broken:
+        return ["the kernel exited with 'tests failed' but no KTAP result failed"]
+    return []
+
+
 class VcpuBudget:
     """At most LIMIT vCPUs booted at once (a boot bigger than LIMIT runs alone)."""
 
@@ -293,26 +320,16 @@ def _boot_one(args, config, iso):
         os.remove(serial_log)
     cmd = qemu_command(config, iso, serial_log, logdir)
     status, stderr, seconds = run_qemu(cmd, args.timeout)
-    try:
-        with open(serial_log, "rb") as f:
-            log = f.read().decode("utf-8", "replace")
-    except FileNotFoundError:
-        log = ""
+    log = read_serial_log(serial_log)
     result = ktap.parse(log)
-    counts = result.counts()
-    broken = counts[ktap.FAIL] + counts[ktap.CRASHED] + user.broken_count(result)
+    broken = broken_count(result)
 
     problems = []
     if status is None:
         problems.append("timed out after %d s" % args.timeout)
-    elif status == 1:
-        if broken:
-            problems.append("the kernel exited with success but %d test(s) failed" % broken)
-    elif status == 3:
-        if not broken:
-            problems.append("the kernel exited with 'tests failed' but no KTAP result failed")
-    elif status == 5:
-        problems.append("the kernel exited with the panic code")
+    elif status in (1, 3, 5):
+        # isa-debug-exit: QEMU exits with (code << 1) | 1
+        problems += exit_code_problems((status - 1) // 2, broken)
     elif status == 0:
         # QEMU's -d cpu_reset log says "Triple fault" when that was the cause.
         qemu_log = cmd[cmd.index("-D") + 1]
