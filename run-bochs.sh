@@ -162,18 +162,8 @@ if [ "$run_make" -eq 1 ]; then
 fi
 elf=$build/switchyard.elf
 [ -f "$elf" ] || { say "$elf does not exist"; exit 5; }
-initrd=""
-[ -f "$build/initrd.cpio" ] && initrd=$build/initrd.cpio
-
-# The same ISO cache as run-qemu.sh and tests/run.py: one ISO per command
-# line, rebuilt when the kernel, the initrd or the ISO script is newer.
-hash=$(printf '%s' "$append" | sha1sum | cut -c1-40)
-iso=$build/iso/$hash.iso
-if [ ! -f "$iso" ] || [ "$elf" -nt "$iso" ] || [ scripts/mkiso.sh -nt "$iso" ] ||
-   { [ -n "$initrd" ] && [ "$initrd" -nt "$iso" ]; }; then
-	sh scripts/mkiso.sh "$elf" "$append" "$iso" ${initrd:+"$initrd"} || { say "mkiso.sh failed"; exit 5; }
-	printf '%s\n' "$append" > "$build/iso/$hash.cmdline"
-fi
+# The same ISO cache as run-qemu.sh and tests/run.py (scripts/cached-iso.sh).
+iso=$(bash scripts/cached-iso.sh "$build" "$append") || { say "mkiso.sh failed"; exit 5; }
 
 # ---------------------------------------------------------------- Bochs
 mkdir -p "$build/tmp"

@@ -178,9 +178,7 @@ elf=$build/switchyard.elf
 [ -f "$elf" ] || { say "$elf does not exist"; exit 5; }
 
 # The user programs: the ISO carries $build/initrd.cpio when the build made
-# one (tests/run.py builds its ISOs the same way, into the same cache).
-initrd=""
-[ -f "$build/initrd.cpio" ] && initrd=$build/initrd.cpio
+# one (scripts/cached-iso.sh, the cache tests/run.py and run-bochs.sh share).
 
 tmp=$build/tmp
 mkdir -p "$tmp"
@@ -211,13 +209,7 @@ if [ ${#runs[@]} -gt 0 ] || [ ${#adds[@]} -gt 0 ]; then
 elif [ -z "$append" ] && [ -f "$build/switchyard.iso" ] && [ "$run_make" -eq 1 ]; then
 	iso=$build/switchyard.iso
 else
-	hash=$(printf '%s' "$append" | sha1sum | cut -c1-40)
-	iso=$build/iso/$hash.iso
-	if [ ! -f "$iso" ] || [ "$elf" -nt "$iso" ] || [ scripts/mkiso.sh -nt "$iso" ] ||
-	   { [ -n "$initrd" ] && [ "$initrd" -nt "$iso" ]; }; then
-		sh scripts/mkiso.sh "$elf" "$append" "$iso" ${initrd:+"$initrd"} || { say "mkiso.sh failed"; exit 5; }
-		printf '%s\n' "$append" > "$build/iso/$hash.cmdline"
-	fi
+	iso=$(bash scripts/cached-iso.sh "$build" "$append") || { say "mkiso.sh failed"; exit 5; }
 fi
 
 # ---------------------------------------------------------------- QEMU

@@ -36,7 +36,6 @@ Output: "ok NAME", "FAIL NAME: why" (details indented below) or
 
 import argparse
 import concurrent.futures
-import hashlib
 import importlib.util
 import os
 import re
@@ -131,22 +130,13 @@ def config_cmdline(config):
 
 
 def ensure_iso(build, cmdline):
-    """Return an ISO whose GRUB entry passes CMDLINE, building it with
-    scripts/mkiso.sh if the cached one is missing or older than the kernel
-    or the initrd.  Same cache as run-qemu.sh: build/iso/<sha1 of the
-    command line>.iso, with build/initrd.cpio as its module if it exists."""
-    elf = os.path.join(build, "switchyard.elf")
-    mkiso = os.path.join(ROOT, "scripts", "mkiso.sh")
-    initrd = os.path.join(build, "initrd.cpio")
-    inputs = [elf, mkiso] + ([initrd] if os.path.exists(initrd) else [])
-    digest = hashlib.sha1(cmdline.encode()).hexdigest()
-    iso = os.path.join(build, "iso", digest + ".iso")
-    if not os.path.exists(iso) or any(os.path.getmtime(p) > os.path.getmtime(iso) for p in inputs):
-        subprocess.run(["sh", mkiso, elf, cmdline, iso] + inputs[2:], check=True, cwd=ROOT,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        with open(os.path.join(build, "iso", digest + ".cmdline"), "w") as f:
-            f.write(cmdline + "\n")
-    return iso
+    """Return an ISO whose GRUB entry passes CMDLINE: scripts/cached-iso.sh,
+    the cache run-qemu.sh and run-bochs.sh use too (build/iso/<sha1 of the
+    command line>.iso, rebuilt when the kernel, the initrd or mkiso.sh is
+    newer).  Raises CalledProcessError with mkiso.sh's output on failure."""
+    proc = subprocess.run(["bash", os.path.join(ROOT, "scripts", "cached-iso.sh"), build, cmdline],
+                          check=True, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return proc.stdout.decode("utf-8", "replace").strip().splitlines()[-1]
 
 
 def qemu_command(config, iso, serial_log, private_dir, extra=()):
