@@ -269,6 +269,20 @@ void do_trap(struct pt_regs *regs)
 		preempt_count_sub(NMI_OFFSET);
 		return;
 	}
+	/*
+	 * #DF and #MC are aborts: the saved CS:RIP need not be where the
+	 * program was (SDM Vol. 3A 6.15, "Interrupt 8" and "Interrupt 18"),
+	 * so one "from ring 3" is no user's fault to signal but a kernel
+	 * failure.  And they run on IST stacks (kernel/gdt.c), which the
+	 * user path must never use: exit_to_user_mode() may schedule, and
+	 * the next #DF on this CPU would overwrite the sleeping task's frame.
+	 * (#MC cannot arrive at all today: CR4.MCE stays clear, so a machine
+	 * check shuts the CPU down.)
+	 */
+	if (regs->vector == X86_TRAP_DF || regs->vector == X86_TRAP_MC) {
+		do_kernel_exception(regs);
+		return;
+	}
 	if (regs->vector < 32) {
 		if (user_mode(regs)) {
 			do_user_exception(regs);
